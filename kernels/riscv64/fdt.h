@@ -1,0 +1,2 @@
+/* fdt.h — see kernels/aarch64/fdt.h (shared DTB reader). */
+#include "../aarch64/fdt.h"

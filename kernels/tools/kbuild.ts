@@ -1,0 +1,245 @@
+// kbuild.ts — how each kernel is built, as data.
+//
+// `archBuild(arch)` describes one architecture: compiler, flags, linker script, the
+// arch's own sources and the common sources, the objcopy command that embeds the model.
+// `rules/kernel.ts` turns that into one target per object (`-MMD -MF` depfiles give the
+// header dependencies), one for the embedded model object and one for the link.
+// `buildKernel()` runs the same commands in order, for tests and for building by hand:
+//
+//   npx tsx kernels/tools/kbuild.ts x86_64 build/kernel-x86_64 [model.gguf]
+//
+// Invariant: every command is an argv array run with cwd = the repo root and paths
+// relative to it, so the command text (and so the build key) does not depend on where
+// the checkout lives.
+
+import { spawn } from 'node:child_process'
+import { existsSync, readdirSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export type Arch = 'x86_64' | 'aarch64' | 'riscv64'
+export const ARCHES: readonly Arch[] = ['x86_64', 'aarch64', 'riscv64']
+
+export interface ArchBuild {
+  arch: Arch
+  /** C compiler, also the assembler (.S) and the linker driver. */
+  cc: string
+  /** Flags for every .c and .S file (depfile flags are added per object). */
+  cflags: string[]
+  ldflags: string[]
+  /** Appended after the objects when linking (libgcc for compiler helpers). */
+  libs: string[]
+  linkerScript: string
+  /** kernels/<arch>/*.c and *.S, sorted. */
+  archSources: string[]
+  /** kernels/common/*.c (without host-only files), sorted. */
+  commonSources: string[]
+  /** objcopy binary and the BFD names for `-I binary` → this arch's ELF. */
+  objcopy: string
+  objcopyTarget: string
+  objcopyArch: string
+  /** true once kernels/common/slm.h exists; false builds with AUTON_SLM_CORE_PENDING. */
+  slmCore: boolean
+  /** How to boot it: QEMU binary and machine arguments (serial is added by the driver). */
+  qemu: { binary: string; args: string[] }
+}
+
+/** The repo root (this file lives in kernels/tools/). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+// Files in kernels/common that belong to the host build (slm-run), never to a kernel.
+const HOST_ONLY = /(^|\/)(host_|slm_run|slm-run|main\.c$)/
+
+// Flags every arch shares. -ffp-contract=off: no fused multiply-add, so each arch computes
+// the same floats as the host build and answers match token for token.
+const COMMON_CFLAGS = [
+  '-std=gnu11', '-ffreestanding', '-fno-builtin', '-O2', '-g',
+  '-Wall', '-Wextra', '-Wno-unused-parameter',
+  '-fno-stack-protector', '-fno-pic', '-fno-pie', '-fno-asynchronous-unwind-tables',
+  '-fno-tree-loop-distribute-patterns', '-ffp-contract=off',
+  '-Ikernels/common',
+]
+
+interface ArchSpecific {
+  cc: string; cflags: string[]; objcopy: string; objcopyTarget: string; objcopyArch: string
+  qemu: { binary: string; args: string[] }
+}
+
+const SPECIFIC: Record<Arch, ArchSpecific> = {
+  x86_64: {
+    cc: 'gcc',
+    // SSE2 only: safe under QEMU TCG's default CPU; no red zone (exceptions use the stack);
+    // the image sits at 1 MiB, so the small code model reaches every symbol.
+    cflags: ['-m64', '-march=x86-64', '-msse2', '-mno-avx', '-mno-red-zone', '-mcmodel=small'],
+    objcopy: 'objcopy', objcopyTarget: 'elf64-x86-64', objcopyArch: 'i386:x86-64',
+    qemu: {
+      binary: 'qemu-system-x86_64',
+      args: ['-machine', 'pc', '-m', '256M', '-display', 'none', '-no-reboot', '-nic', 'none',
+        '-device', 'e1000e', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'],
+    },
+  },
+  aarch64: {
+    cc: 'aarch64-linux-gnu-gcc',
+    // strict alignment: before the MMU is on, all memory is Device memory on AArch64
+    cflags: ['-mcpu=cortex-a57', '-mstrict-align'],
+    objcopy: 'aarch64-linux-gnu-objcopy', objcopyTarget: 'elf64-littleaarch64', objcopyArch: 'aarch64',
+    qemu: { binary: 'qemu-system-aarch64', args: ['-M', 'virt', '-cpu', 'cortex-a57', '-m', '256M', '-display', 'none', '-no-reboot'] },
+  },
+  riscv64: {
+    cc: 'riscv64-linux-gnu-gcc',
+    cflags: ['-march=rv64gc', '-mabi=lp64d', '-mcmodel=medany'],
+    objcopy: 'riscv64-linux-gnu-objcopy', objcopyTarget: 'elf64-littleriscv', objcopyArch: 'riscv:rv64',
+    qemu: { binary: 'qemu-system-riscv64', args: ['-M', 'virt', '-bios', 'default', '-m', '256M', '-display', 'none', '-no-reboot'] },
+  },
+}
+
+function listSources(root: string, dir: string, exts: string[]): string[] {
+  const abs = path.join(root, dir)
+  if (!existsSync(abs)) return []
+  return readdirSync(abs)
+    .filter((f) => exts.some((e) => f.endsWith(e)))
+    .map((f) => `${dir}/${f}`)
+    .filter((f) => !HOST_ONLY.test(f))
+    .sort()
+}
+
+// The common files that exist without the inference core (used while slm.h is missing).
+const KERNEL_ONLY_COMMON = ['kmain.c', 'kmodel.c', 'mem.c', 'palloc.c', 'pci.c', 'printf.c', 'shell.c', 'string.c']
+
+/** The build description for one arch, read from the tree under `root`. */
+export function archBuild(arch: Arch, root: string = REPO_ROOT): ArchBuild {
+  const s = SPECIFIC[arch]
+  if (!s) throw new Error(`kbuild: unknown arch '${arch}' (known: ${ARCHES.join(', ')})`)
+  const slmCore = existsSync(path.join(root, 'kernels/common/slm.h'))
+  const common = slmCore
+    ? listSources(root, 'kernels/common', ['.c'])
+    : KERNEL_ONLY_COMMON.map((f) => `kernels/common/${f}`)
+  return {
+    arch,
+    cc: s.cc,
+    cflags: [...COMMON_CFLAGS, ...s.cflags, ...(slmCore ? [] : ['-DAUTON_SLM_CORE_PENDING'])],
+    ldflags: ['-nostdlib', '-static', '-no-pie', '-Wl,--build-id=none', '-Wl,-z,max-page-size=0x1000',
+      '-Wl,--no-warn-rwx-segments', `-Tkernels/${arch}/linker.ld`],
+    libs: ['-lgcc'],
+    linkerScript: `kernels/${arch}/linker.ld`,
+    archSources: listSources(root, `kernels/${arch}`, ['.c', '.S']),
+    commonSources: common,
+    objcopy: s.objcopy,
+    objcopyTarget: s.objcopyTarget,
+    objcopyArch: s.objcopyArch,
+    slmCore,
+    qemu: s.qemu,
+  }
+}
+
+/** kernels/common/shell.c → <buildDir>/common/shell.o (arch and common never collide). */
+export function objectPath(src: string, buildDir: string): string {
+  const rel = src.replace(/^kernels\//, '').replace(/\.(c|S)$/, '.o')
+  return `${buildDir}/${rel}`
+}
+
+/** argv compiling one source; with `depfile`, gcc writes make-style header deps there. */
+export function compileArgs(b: ArchBuild, src: string, obj: string, depfile?: string): string[] {
+  const dep = depfile ? ['-MMD', '-MF', depfile] : []
+  return [b.cc, ...b.cflags, ...dep, '-c', src, '-o', obj]
+}
+
+/** The symbol prefix objcopy derives from the input path: every non-alphanumeric → '_'. */
+export function binarySymbolPrefix(inputPath: string): string {
+  return '_binary_' + inputPath.replace(/[^A-Za-z0-9]/g, '_')
+}
+
+/** argv embedding a NON-EMPTY `model` as section .slm_model with the symbols
+ *  slm_model_start / slm_model_end / slm_model_size (objcopy rejects an empty input). */
+export function embedArgs(b: ArchBuild, model: string, obj: string): string[] {
+  const p = binarySymbolPrefix(model)
+  return [b.objcopy, '-I', 'binary', '-O', b.objcopyTarget, '-B', b.objcopyArch,
+    '--rename-section', '.data=.slm_model,alloc,load,readonly,data,contents',
+    '--set-section-alignment', '.slm_model=32',
+    '--redefine-sym', `${p}_start=slm_model_start`,
+    '--redefine-sym', `${p}_end=slm_model_end`,
+    '--redefine-sym', `${p}_size=slm_model_size`,
+    model, obj]
+}
+
+/** argv making the model object for an empty model file: an object with no .slm_model;
+ *  the linker script's PROVIDEs then define the three symbols with size 0. */
+export function emptyModelArgs(b: ArchBuild, obj: string): string[] {
+  return [b.cc, '-c', '-x', 'assembler', '/dev/null', '-o', obj]
+}
+
+/** The embed command for `model` as it is now: objcopy, or the empty object when the file
+ *  is empty (a model-less kernel). `root` resolves the relative path. */
+export function embedModelArgs(b: ArchBuild, model: string, obj: string, root: string = REPO_ROOT): string[] {
+  return statSync(path.join(root, model)).size > 0 ? embedArgs(b, model, obj) : emptyModelArgs(b, obj)
+}
+
+/** argv linking the objects (the model object among them) into the kernel ELF. */
+export function linkArgs(b: ArchBuild, objs: string[], elf: string): string[] {
+  return [b.cc, ...b.ldflags, '-o', elf, ...objs, ...b.libs]
+}
+
+/** One shell-safe line for logs and reports. */
+export function shellLine(argv: string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')
+}
+
+function run(argv: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    child.on('error', (e) => reject(new Error(`kbuild: cannot run ${argv[0]}: ${e.message} (is it installed?)`)))
+    child.on('close', (code) => code === 0 ? resolve()
+      : reject(new Error(`kbuild: command failed (exit ${code}):\n  ${shellLine(argv)}\n${out}`)))
+  })
+}
+
+export interface BuildResult {
+  elf: string
+  /** Every command run, in order, as shell lines. */
+  commands: string[]
+  ms: number
+}
+
+/** Builds kernel-<arch>.elf in `outDir` (relative to root). `model` omitted or '' → an empty
+ *  model file, i.e. a kernel that boots without a model. Commands run one after another. */
+export async function buildKernel(opts: { arch: Arch; outDir: string; model?: string; root?: string }): Promise<BuildResult> {
+  const root = opts.root ?? REPO_ROOT
+  const t0 = Date.now()
+  const b = archBuild(opts.arch, root)
+  const out = opts.outDir.replace(/\/$/, '')
+  const commands: string[] = []
+  const exec = async (argv: string[]) => { commands.push(shellLine(argv)); await run(argv, root) }
+
+  const objs: string[] = []
+  for (const src of [...b.archSources, ...b.commonSources]) {
+    const obj = objectPath(src, out)
+    mkdirSync(path.join(root, path.dirname(obj)), { recursive: true })
+    await exec(compileArgs(b, src, obj, obj.replace(/\.o$/, '.d')))
+    objs.push(obj)
+  }
+  let model = opts.model
+  if (!model) {
+    model = `${out}/empty.gguf`
+    writeFileSync(path.join(root, model), '')
+  }
+  const modelObj = `${out}/model.o`
+  await exec(embedModelArgs(b, model, modelObj, root))
+  const elf = `${out}/kernel-${opts.arch}.elf`
+  await exec(linkArgs(b, [...objs, modelObj], elf))
+  return { elf, commands, ms: Date.now() - t0 }
+}
+
+// Command line: npx tsx kernels/tools/kbuild.ts <arch> <outDir> [model.gguf]
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const [arch, outDir, model] = process.argv.slice(2)
+  if (!arch || !outDir) {
+    console.error('usage: npx tsx kernels/tools/kbuild.ts <x86_64|aarch64|riscv64> <outDir> [model.gguf]  (paths relative to the repo root)')
+    process.exit(2)
+  }
+  buildKernel({ arch: arch as Arch, outDir, model }).then(
+    (r) => { for (const c of r.commands) console.log(c); console.log(`built ${r.elf} in ${r.ms} ms`) },
+    (e) => { console.error(e.message); process.exit(1) })
+}

@@ -1,0 +1,222 @@
+// cache.ts — the local content-addressed artifact cache (cache/ by default).
+//
+//   cache/cas/<aa>/<sha256>   blobs: file contents, named by their hash
+//   cache/ac/<key>.json       action records: key → the outputs it produced
+// Blobs are written before the action record that names them, each by write + rename,
+// so a record never points at a partial blob. Restores re-hash what they read and refuse
+// (and delete) a blob whose content does not match its name. The layout mirrors the
+// Bazel HTTP cache protocol (/ac/, /cas/) so a remote cache can mirror it one to one.
+
+import { createHash } from 'node:crypto'
+import {
+  chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync,
+} from 'node:fs'
+import { dirname, join } from 'node:path'
+import { hashFile, listTree } from './hash.js'
+
+export interface OutputEntry {
+  path: string
+  kind: 'file' | 'dir'
+  /** Content hash of the output (file hash, or directory hash as in hash.ts). */
+  hash: string
+  /** For a file: its blob. For a directory: its files. */
+  files: { rel: string; sha256: string; exec: boolean }[]
+}
+
+export interface ActionRecord {
+  key: string
+  outputs: OutputEntry[]
+  /** Discovered inputs and their hashes when the outputs were made; restore only if they still match. */
+  discovered: Record<string, string>
+  /** Recipe run time, so a restore can report what it saved. */
+  ms: number
+}
+
+export class CacheCorrupt extends Error {}
+
+export class LocalCache {
+  /** Blobs found corrupt (and removed) during this process. */
+  corrupt = 0
+
+  constructor(readonly dir: string) {}
+
+  private blobPath(sha: string): string {
+    return join(this.dir, 'cas', sha.slice(0, 2), sha)
+  }
+
+  private acPath(key: string): string {
+    return join(this.dir, 'ac', `${key}.json`)
+  }
+
+  hasBlob(sha: string): boolean {
+    return existsSync(this.blobPath(sha))
+  }
+
+  readBlob(sha: string): Buffer | undefined {
+    const p = this.blobPath(sha)
+    if (!existsSync(p)) return undefined
+    const data = readFileSync(p)
+    if (createHash('sha256').update(data).digest('hex') !== sha) {
+      this.corrupt++
+      rmSync(p, { force: true })
+      return undefined
+    }
+    return data
+  }
+
+  /** Store a blob (verified by the caller or hashed here). */
+  putBlob(sha: string, data: Buffer): void {
+    const p = this.blobPath(sha)
+    if (existsSync(p)) return
+    mkdirSync(dirname(p), { recursive: true })
+    const tmp = `${p}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
+    writeFileSync(tmp, data, { mode: 0o444 })
+    renameSync(tmp, p)
+  }
+
+  getAction(key: string): ActionRecord | undefined {
+    const p = this.acPath(key)
+    if (!existsSync(p)) return undefined
+    try {
+      return JSON.parse(readFileSync(p, 'utf8')) as ActionRecord
+    } catch {
+      rmSync(p, { force: true })
+      return undefined
+    }
+  }
+
+  putAction(rec: ActionRecord): void {
+    const p = this.acPath(rec.key)
+    mkdirSync(dirname(p), { recursive: true })
+    const tmp = `${p}.tmp-${process.pid}`
+    writeFileSync(tmp, JSON.stringify(rec))
+    renameSync(tmp, p)
+  }
+
+  /** Copy a target's outputs into the cache and describe them. */
+  storeOutputs(root: string, outputs: string[], hashes: Record<string, string>): OutputEntry[] {
+    return outputs.map((o) => {
+      const full = join(root, o)
+      if (statSync(full).isDirectory()) {
+        const files = listTree(full).map((rel) => {
+          const f = join(full, rel)
+          const data = readFileSync(f)
+          const sha = sha256(data)
+          this.putBlob(sha, data)
+          return { rel, sha256: sha, exec: (statSync(f).mode & 0o111) !== 0 }
+        })
+        return { path: o, kind: 'dir' as const, hash: hashes[o], files }
+      }
+      const data = readFileSync(full)
+      const sha = sha256(data)
+      this.putBlob(sha, data)
+      return { path: o, kind: 'file' as const, hash: sha, files: [{ rel: '', sha256: sha, exec: (statSync(full).mode & 0o111) !== 0 }] }
+    })
+  }
+
+  /**
+   * Write an action's outputs into the work tree. Every blob is verified first; if any
+   * is missing or corrupt nothing is written and false is returned.
+   */
+  restore(root: string, rec: ActionRecord): boolean {
+    const blobs = new Map<string, Buffer>()
+    for (const o of rec.outputs) {
+      for (const f of o.files) {
+        if (blobs.has(f.sha256)) continue
+        const data = this.readBlob(f.sha256)
+        if (!data) return false
+        blobs.set(f.sha256, data)
+      }
+    }
+    for (const [sha] of blobs) touch(this.blobPath(sha))
+    writeOutputs(root, rec, (sha) => blobs.get(sha)!)
+    return true
+  }
+
+  stats(): { blobs: number; bytes: number; actions: number } {
+    let blobs = 0
+    let bytes = 0
+    for (const f of walk(join(this.dir, 'cas'))) {
+      blobs++
+      bytes += f.size
+    }
+    const actions = existsSync(join(this.dir, 'ac')) ? readdirSync(join(this.dir, 'ac')).length : 0
+    return { blobs, bytes, actions }
+  }
+
+  /** Delete least recently used blobs until the cache is at most maxBytes; drop records that lost a blob. */
+  prune(maxBytes: number): { removedBlobs: number; removedActions: number; bytes: number } {
+    const files = [...walk(join(this.dir, 'cas'))].sort((a, b) => a.mtimeMs - b.mtimeMs)
+    let total = files.reduce((s, f) => s + f.size, 0)
+    let removedBlobs = 0
+    for (const f of files) {
+      if (total <= maxBytes) break
+      rmSync(f.path, { force: true })
+      total -= f.size
+      removedBlobs++
+    }
+    let removedActions = 0
+    const acDir = join(this.dir, 'ac')
+    if (existsSync(acDir)) {
+      for (const name of readdirSync(acDir)) {
+        const rec = this.getAction(name.replace(/\.json$/, ''))
+        if (!rec || rec.outputs.some((o) => o.files.some((f) => !this.hasBlob(f.sha256)))) {
+          rmSync(join(acDir, name), { force: true })
+          removedActions++
+        }
+      }
+    }
+    return { removedBlobs, removedActions, bytes: total }
+  }
+}
+
+/** Materialise outputs from blobs: each output is written beside its place and renamed in. */
+export function writeOutputs(root: string, rec: ActionRecord, blob: (sha: string) => Buffer): void {
+  for (const o of rec.outputs) {
+    const dest = join(root, o.path)
+    mkdirSync(dirname(dest), { recursive: true })
+    const tmp = `${dest}.auton-restore-${process.pid}`
+    rmSync(tmp, { recursive: true, force: true })
+    if (o.kind === 'dir') {
+      mkdirSync(tmp, { recursive: true })
+      for (const f of o.files) {
+        const p = join(tmp, f.rel)
+        mkdirSync(dirname(p), { recursive: true })
+        writeFileSync(p, blob(f.sha256), { mode: f.exec ? 0o755 : 0o644 })
+      }
+    } else {
+      const f = o.files[0]
+      writeFileSync(tmp, blob(f.sha256), { mode: f.exec ? 0o755 : 0o644 })
+      chmodSync(tmp, f.exec ? 0o755 : 0o644)
+    }
+    rmSync(dest, { recursive: true, force: true })
+    renameSync(tmp, dest)
+  }
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+function touch(p: string): void {
+  const now = new Date()
+  try {
+    utimesSync(p, now, now)
+  } catch {
+    // read-only cache dirs still restore
+  }
+}
+
+function* walk(dir: string): Generator<{ path: string; size: number; mtimeMs: number }> {
+  if (!existsSync(dir)) return
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    if (e.isDirectory()) yield* walk(p)
+    else if (!e.name.includes('.tmp-')) {
+      const st = statSync(p)
+      yield { path: p, size: st.size, mtimeMs: st.mtimeMs }
+    }
+  }
+}
+
+export { hashFile }

@@ -1,0 +1,336 @@
+// cli.ts — `auton <command>`: argument parsing and wiring; the work happens in the engine.
+
+import { parseArgs } from 'node:util'
+import { existsSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { loadConfig, type AutonConfig } from './config.js'
+import { loadAutonfile, LoadError } from './load.js'
+import { build } from './engine.js'
+import { LocalCache } from './cache.js'
+import { acquireLock, LockBusy } from './lock.js'
+import { closure, GraphError, type Graph } from './graph.js'
+import { State } from './state.js'
+import { keyParts, keyOf, diffParts } from './key.js'
+import { plainReporter } from './reporters/plain.js'
+import { jsonReporter } from './reporters/json.js'
+import { ttyReporter } from './reporters/tty.js'
+import { traceRecorder } from './reporters/trace.js'
+import type { BuildEvent } from './events.js'
+
+const HELP: Record<string, string> = {
+  main: `auton — a content-hashed build tool for ML-to-metal pipelines
+
+usage: auton <command> [options]
+
+commands:
+  build [targets…]      build targets (default: the autonfile's default targets)
+  list                  list the declared targets
+  graph                 print the dependency graph (--format dot|mermaid|json)
+  explain <target>      say why a target would rebuild
+  clean [targets…]      delete outputs and build state (the cache is kept)
+  cache stats|prune     show or shrink the local artifact cache
+
+options for every command:
+  -f, --file PATH       the autonfile (default: ./autonfile.ts)
+  -h, --help            help for a command (auton build --help)`,
+  build: `usage: auton build [targets…] [options]
+
+  -j, --jobs N          run at most N recipes at once (default: [build] jobs, or the number of cores)
+  -k, --keep-going      keep building independent targets after a failure
+  -n, --dry-run         say what would run, run nothing
+      --json            one JSON object per line on stdout (target events and a summary)
+      --no-cache        neither restore from nor store into the cache
+  -f, --file PATH       the autonfile (default: ./autonfile.ts)
+
+Exit status: 0 when every requested target is built, 1 when anything failed, 130 on Ctrl-C.`,
+  list: `usage: auton list [-f PATH]\n\nLists every target with its outputs; * marks default targets.`,
+  graph: `usage: auton graph [targets…] [--format dot|mermaid|json] [-f PATH]\n\nPrints the graph of the given targets (default: all).`,
+  explain: `usage: auton explain <target> [-f PATH]\n\nSays whether the target is up to date and, if not, which input, param, env var, tool or recipe changed.`,
+  clean: `usage: auton clean [targets…] [-f PATH]\n\nDeletes the outputs of the given targets (default: all) and their build records.\nThe artifact cache is kept, so the next build restores instead of rebuilding.`,
+  cache: `usage: auton cache stats\n       auton cache prune --max-size SIZE   (e.g. 500M, 2G)\n\nShows or shrinks the local artifact cache ([cache] dir in auton.toml, default cache/).`,
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : undefined
+  const rest = command ? argv.slice(1) : argv
+  if (!command) {
+    console.log(HELP.main)
+    return rest.includes('-h') || rest.includes('--help') ? 0 : 2
+  }
+  if (!(command in HELP)) {
+    console.error(`auton: unknown command '${command}'\n\n${HELP.main}`)
+    return 2
+  }
+  let args: ReturnType<typeof parse>
+  try {
+    args = parse(rest)
+  } catch (e) {
+    console.error(`auton ${command}: ${(e as Error).message}\n\n${HELP[command]}`)
+    return 2
+  }
+  if (args.values.help) {
+    console.log(HELP[command])
+    return 0
+  }
+  const file = resolve(args.values.file ?? 'autonfile.ts')
+  const root = dirname(file)
+  try {
+    const cfg = loadConfig(root)
+    switch (command) {
+      case 'build':
+        return await cmdBuild(file, root, cfg, args)
+      case 'list':
+        return await cmdList(file, cfg)
+      case 'graph':
+        return await cmdGraph(file, cfg, args)
+      case 'explain':
+        return await cmdExplain(file, root, cfg, args.positionals)
+      case 'clean':
+        return await cmdClean(file, root, cfg, args.positionals)
+      case 'cache':
+        return cmdCache(root, cfg, args)
+    }
+  } catch (e) {
+    if (e instanceof LoadError || e instanceof GraphError || e instanceof LockBusy) {
+      console.error(`auton: ${e.message}`)
+      return 1
+    }
+    throw e
+  }
+  return 2
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      file: { type: 'string', short: 'f' },
+      help: { type: 'boolean', short: 'h' },
+      jobs: { type: 'string', short: 'j' },
+      'keep-going': { type: 'boolean', short: 'k' },
+      'dry-run': { type: 'boolean', short: 'n' },
+      json: { type: 'boolean' },
+      'no-cache': { type: 'boolean' },
+      format: { type: 'string' },
+      'max-size': { type: 'string' },
+    },
+  })
+}
+
+type Args = ReturnType<typeof parse>
+
+async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args): Promise<number> {
+  const { graph } = await loadAutonfile(file, cfg)
+  const targets = args.positionals.length ? args.positionals : graph.defaults
+  if (targets.length === 0) {
+    console.error(`auton: no target named and the autonfile marks none as default: try 'auton build <target>' (see 'auton list')`)
+    return 1
+  }
+  closure(graph, targets) // unknown names and cycles fail before anything runs
+  let jobs: number | undefined
+  if (args.values.jobs !== undefined) {
+    jobs = Number(args.values.jobs)
+    if (!Number.isInteger(jobs) || jobs < 1) {
+      console.error(`auton build: -j wants a positive integer, got '${args.values.jobs}'`)
+      return 2
+    }
+  }
+  const release = args.values['dry-run'] ? () => {} : acquireLock(root)
+  const trace = traceRecorder()
+  const events: BuildEvent[] = []
+  const tty = !args.values.json && process.stderr.isTTY && !process.env.CI ? ttyReporter() : undefined
+  const sinks = [
+    args.values.json ? jsonReporter() : tty ? tty.emit : plainReporter(),
+    trace.emit,
+    (e: BuildEvent) => e.type !== 'progress' && events.push(e),
+  ]
+  const ac = new AbortController()
+  let interrupted = false
+  const onSignal = () => {
+    if (interrupted) process.exit(130)
+    interrupted = true
+    process.stderr.write('\nauton: interrupted — stopping running recipes\n')
+    ac.abort()
+    // recipes' process groups get SIGTERM then SIGKILL; never hang on one that ignores both
+    setTimeout(() => {
+      release()
+      process.exit(130)
+    }, 1000).unref()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    const cacheDir = resolve(root, cfg.cache.dir)
+    const result = await build(graph, {
+      root,
+      targets,
+      config: cfg,
+      emit: (e) => sinks.forEach((s) => s(e)),
+      jobs,
+      keepGoing: args.values['keep-going'],
+      dryRun: args.values['dry-run'],
+      signal: ac.signal,
+      cache: args.values['no-cache'] ? undefined : new LocalCache(cacheDir),
+    })
+    tty?.stop()
+    if (!args.values['dry-run']) {
+      trace.write(join(root, '.auton', 'trace.json'))
+      mkdirSync(join(root, '.auton'), { recursive: true })
+      writeFileSync(join(root, '.auton', 'last-build.json'), JSON.stringify({ targets, events }))
+    }
+    if (interrupted) return 130
+    return result.ok ? 0 : 1
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    release()
+  }
+}
+
+async function cmdList(file: string, cfg: AutonConfig): Promise<number> {
+  const { graph } = await loadAutonfile(file, cfg)
+  const width = Math.max(...[...graph.nodes.keys()].map((n) => n.length), 4)
+  for (const n of graph.nodes.values()) {
+    const mark = n.decl.isDefault ? '*' : ' '
+    const desc = n.decl.description ? `  ${n.decl.description}` : ''
+    console.log(`${mark} ${n.name.padEnd(width)}  ${n.decl.outputs.join(' ') || '(aggregate)'}${desc}`)
+  }
+  return 0
+}
+
+async function cmdGraph(file: string, cfg: AutonConfig, args: Args): Promise<number> {
+  const { graph } = await loadAutonfile(file, cfg)
+  const names = args.positionals.length ? closure(graph, args.positionals) : [...graph.nodes.keys()]
+  const format = args.values.format ?? 'dot'
+  console.log(renderGraph(graph, names, format))
+  return 0
+}
+
+export function renderGraph(graph: Graph, names: string[], format: string): string {
+  const edges = names.flatMap((n) => graph.nodes.get(n)!.deps.map((d) => [d, n] as const))
+  if (format === 'json') {
+    return JSON.stringify(
+      names.map((n) => {
+        const node = graph.nodes.get(n)!
+        return { name: n, deps: node.deps, sources: node.sources, outputs: node.decl.outputs, pool: node.decl.pool }
+      }),
+      null,
+      2,
+    )
+  }
+  if (format === 'mermaid') {
+    const id = new Map(names.map((n, i) => [n, `t${i}`]))
+    return ['graph LR', ...names.map((n) => `  ${id.get(n)}["${n}"]`), ...edges.map(([a, b]) => `  ${id.get(a)} --> ${id.get(b)}`)].join('\n')
+  }
+  if (format === 'dot') {
+    return ['digraph auton {', '  rankdir=LR;', ...names.map((n) => `  ${JSON.stringify(n)};`), ...edges.map(([a, b]) => `  ${JSON.stringify(a)} -> ${JSON.stringify(b)};`), '}'].join('\n')
+  }
+  throw new GraphError(`unknown graph format '${format}' (use dot, mermaid or json)`)
+}
+
+async function cmdExplain(file: string, root: string, cfg: AutonConfig, names: string[]): Promise<number> {
+  if (names.length !== 1) {
+    console.error(HELP.explain)
+    return 2
+  }
+  const { graph } = await loadAutonfile(file, cfg)
+  const order = closure(graph, names)
+  const state = new State(root).load()
+  for (const name of order) {
+    const n = graph.nodes.get(name)!
+    if (!n.decl.recipe) continue
+    const rec = state.records.get(name)
+    let why: string[]
+    if (!rec) why = ['it has never been built (or its last run failed or was interrupted)']
+    else {
+      let parts
+      try {
+        parts = keyParts(n, state.stat, root)
+      } catch (e) {
+        why = [(e as Error).message]
+        report(name, why)
+        continue
+      }
+      why = keyOf(parts) === rec.key ? [] : diffParts(parts, rec)
+      for (const [o, h] of Object.entries(rec.outputs)) {
+        const now = state.stat.hash(join(root, o))
+        if (now === undefined) why.push(`output '${o}' is missing`)
+        else if (now !== h) why.push(`output '${o}' was modified outside the build`)
+      }
+      for (const [p, h] of Object.entries(rec.discovered)) {
+        if (state.stat.hash(join(root, p)) !== h) why.push(`discovered input '${p}' changed`)
+      }
+    }
+    if (name === names[0] || why.length) report(name, why)
+  }
+  return 0
+
+  function report(name: string, why: string[]) {
+    if (why.length === 0) console.log(`${name}: up to date`)
+    else console.log(`${name}: would rebuild because\n${why.map((w) => `  - ${w}`).join('\n')}`)
+  }
+}
+
+async function cmdClean(file: string, root: string, cfg: AutonConfig, names: string[]): Promise<number> {
+  const { graph } = await loadAutonfile(file, cfg)
+  const release = acquireLock(root)
+  try {
+    const which = names.length ? names : [...graph.nodes.keys()]
+    for (const n of which) if (!graph.nodes.has(n)) closure(graph, [n])
+    const state = new State(root).load()
+    for (const name of which) {
+      for (const o of graph.nodes.get(name)!.decl.outputs) rmSync(join(root, o), { recursive: true, force: true })
+      state.forget(name)
+    }
+    if (!names.length) {
+      rmSync(join(root, '.auton', 'targets.jsonl'), { force: true })
+      rmSync(join(root, '.auton', 'stat.json'), { force: true })
+    } else state.save()
+    console.log(`cleaned ${which.length} target${which.length === 1 ? '' : 's'} (cache kept)`)
+    return 0
+  } finally {
+    release()
+  }
+}
+
+function cmdCache(root: string, cfg: AutonConfig, args: Args): Promise<number> | number {
+  const cache = new LocalCache(resolve(root, cfg.cache.dir))
+  const sub = args.positionals[0]
+  if (sub === 'stats') {
+    const s = cache.stats()
+    console.log(`cache ${cache.dir}\n  ${s.actions} actions, ${s.blobs} blobs, ${formatSize(s.bytes)}`)
+    return 0
+  }
+  if (sub === 'prune') {
+    const max = parseSize(args.values['max-size'])
+    if (max === undefined) {
+      console.error(`auton cache prune: --max-size SIZE is required (e.g. 500M, 2G)`)
+      return 2
+    }
+    const r = cache.prune(max)
+    console.log(`removed ${r.removedBlobs} blobs and ${r.removedActions} actions; cache is now ${formatSize(r.bytes)}`)
+    return 0
+  }
+  console.error(HELP.cache)
+  return 2
+}
+
+export function parseSize(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)i?[bB]?$/.exec(s.trim())
+  if (!m) return undefined
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't']
+  return Math.floor(Number(m[1]) * mult)
+}
+
+export function formatSize(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let i = 0
+  let v = n
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`
+}

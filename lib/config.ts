@@ -1,0 +1,80 @@
+// config.ts — auton.toml, parsed with smol-toml and validated with zod.
+//
+// Every option is documented where it is defined. Unknown top-level tables are kept
+// (as `extra`) so that rules can read their own sections without the engine knowing them.
+
+import { readFileSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from 'smol-toml'
+import { z } from 'zod'
+
+const Config = z.object({
+  build: z
+    .object({
+      /** Parallel recipes; default: number of cores. */
+      jobs: z.number().int().positive().optional(),
+    })
+    .prefault({}),
+  /** Pool name → how many of its targets may run at once (e.g. train = 1, qemu = 1, llm = 2). */
+  pools: z.record(z.string(), z.number().int().positive()).prefault({}),
+  cache: z
+    .object({
+      /** Local content-addressed cache directory, relative to the project. */
+      dir: z.string().default('cache'),
+      /** Remote cache base URL (Bazel HTTP cache protocol). */
+      remote: z.string().optional(),
+      /** Never upload (untrusted PR builds). */
+      remote_read_only: z.boolean().default(false),
+      /** Name of the environment variable holding the remote's credentials ("user:pass" or a bearer token). */
+      remote_auth_env: z.string().optional(),
+    })
+    .prefault({}),
+  agents: z
+    .object({
+      /** Stop the build before a model call that could push spending past this. */
+      budget_usd: z.number().positive().optional(),
+      /** Role → "provider:model", e.g. architect = "anthropic:claude-sonnet-4-5". */
+      models: z.record(z.string(), z.string()).prefault({}),
+      /** Model → USD per million tokens, overriding the built-in table. */
+      prices: z.record(z.string(), z.object({ input: z.number(), output: z.number() })).prefault({}),
+      anthropic_base_url: z.string().optional(),
+      ollama_host: z.string().optional(),
+    })
+    .prefault({}),
+  slm: z
+    .object({
+      /** Model preset from SLM/configs/<preset>.yaml, or "agent" to let the architect agent choose. */
+      preset: z.string().default('micro'),
+    })
+    .prefault({}),
+})
+
+export type AutonConfig = z.infer<typeof Config> & { root: string }
+
+export function loadConfig(root: string, file = join(root, 'auton.toml')): AutonConfig {
+  if (!existsSync(file)) return { ...Config.parse({}), root }
+  let raw: unknown
+  try {
+    raw = parse(readFileSync(file, 'utf8'))
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`)
+  }
+  const r = Config.safeParse(raw)
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')
+    throw new Error(`${file}: invalid configuration\n${issues}`)
+  }
+  return { ...r.data, root }
+}
+
+const CURRENT = Symbol.for('auton.config')
+
+/** The configuration of the build that is loading the autonfile (rules read it). */
+export function config(): AutonConfig {
+  const g = globalThis as { [CURRENT]?: AutonConfig }
+  return (g[CURRENT] ??= loadConfig(process.cwd()))
+}
+
+export function setConfig(c: AutonConfig): void {
+  ;(globalThis as { [CURRENT]?: AutonConfig })[CURRENT] = c
+}

@@ -1,0 +1,162 @@
+// dsl.ts — what an autonfile calls: target(), sh``, fn().
+//
+// Declaring a target only records it in the registry; the engine builds the graph
+// after the whole autonfile has run. The registry lives on globalThis so that the CLI
+// and an autonfile that imports 'auton' through a different loader share one instance.
+
+import { isRecipe, type Recipe } from './recipe.js'
+import { shellCommand } from './runners/command.js'
+import { functionRecipe } from './runners/function.js'
+import type { RecipeContext, RecipeResult } from './recipe.js'
+
+/** What `target()` returns: pass it as another target's input to depend on it. */
+export class TargetHandle {
+  constructor(readonly name: string, readonly outputs: readonly string[]) {}
+  /** In a `sh` command a handle stands for its output path(s). */
+  toString(): string {
+    return this.outputs.join(' ')
+  }
+}
+
+/** An input: a file path, a glob (`src/**\/*.c`), or another target's handle. */
+export type Input = string | TargetHandle
+
+export interface TargetOptions {
+  /** Files, globs and handles this target reads. Handles create the dependency edges. */
+  inputs?: Input[]
+  /** Files or directories the recipe must produce. Empty for an aggregate target. */
+  outputs?: string[]
+  /** The recipe: `sh\`...\``, an async function, or an agent step. Omit for an aggregate. */
+  run?: Recipe | ((ctx: RecipeContext) => Promise<RecipeResult | void> | RecipeResult | void)
+  /** Concurrency pool (limits in auton.toml `[pools]`); `-j` still caps the total. */
+  pool?: string
+  /** Environment variables whose values enter the key (and only these reach `ctx.env`). */
+  env?: string[]
+  /** JSON-serialisable parameters; they enter the key and reach the recipe as `ctx.params`. */
+  params?: Record<string, unknown>
+  /** Commands whose identity enters the key, e.g. `'gcc --version'`. */
+  tools?: string[]
+  /** A gcc-style depfile the recipe writes; the files it lists become discovered inputs. */
+  depfile?: string
+  /** Build this target when `auton build` names none. */
+  default?: boolean
+  /** One line for `auton list`. */
+  description?: string
+}
+
+export interface TargetDecl {
+  name: string
+  inputs: Input[]
+  outputs: string[]
+  recipe: Recipe | undefined
+  pool: string | undefined
+  env: string[]
+  params: Record<string, unknown>
+  tools: string[]
+  depfile: string | undefined
+  isDefault: boolean
+  description: string | undefined
+  /** "file:line" of the target() call, for error messages. */
+  site: string
+}
+
+export interface Registry {
+  targets: TargetDecl[]
+}
+
+const REGISTRY = Symbol.for('auton.registry')
+
+export function registry(): Registry {
+  const g = globalThis as { [REGISTRY]?: Registry }
+  return (g[REGISTRY] ??= { targets: [] })
+}
+
+/** Empty the registry before loading an autonfile (watch mode reloads it). */
+export function resetRegistry(): void {
+  registry().targets = []
+}
+
+/** Declare a target. Its name may be its output's name (`kernel.elf`) or a stage (`tokenizer`). */
+export function target(name: string, opts: TargetOptions): TargetHandle {
+  if (typeof name !== 'string' || name === '') throw new Error('target() needs a non-empty name')
+  const site = callSite()
+  const run = opts.run
+  let recipe: Recipe | undefined
+  if (run === undefined) recipe = undefined
+  else if (isRecipe(run)) recipe = run
+  else if (typeof run === 'function') recipe = functionRecipe(run)
+  else throw new Error(`${site}: target '${name}': run must be sh\`...\`, a function or an agent step`)
+  for (const i of opts.inputs ?? []) {
+    if (typeof i !== 'string' && !(i instanceof TargetHandle) && !isHandleLike(i)) {
+      throw new Error(`${site}: target '${name}': inputs take paths, globs and target handles, got ${JSON.stringify(i)}`)
+    }
+  }
+  const outputs = (opts.outputs ?? []).map(normalise)
+  registry().targets.push({
+    name,
+    inputs: opts.inputs ?? [],
+    outputs,
+    recipe,
+    pool: opts.pool,
+    env: opts.env ?? [],
+    params: opts.params ?? {},
+    tools: opts.tools ?? [],
+    depfile: opts.depfile,
+    isDefault: opts.default ?? false,
+    description: opts.description,
+    site,
+  })
+  return new TargetHandle(name, outputs)
+}
+
+/** A handle from another copy of this module (two loaders) still counts as a handle. */
+export function isHandleLike(x: unknown): x is TargetHandle {
+  return typeof x === 'object' && x !== null && typeof (x as TargetHandle).name === 'string' &&
+    Array.isArray((x as TargetHandle).outputs)
+}
+
+/**
+ * A shell command. Interpolated handles become their output paths, arrays become
+ * several words; every interpolated value is shell-quoted. The command text after
+ * interpolation is what enters the key.
+ */
+export function sh(pieces: TemplateStringsArray, ...values: unknown[]): Recipe {
+  let text = pieces[0]
+  values.forEach((v, i) => {
+    text += interpolate(v) + pieces[i + 1]
+  })
+  return shellCommand(text)
+}
+
+/** Wrap an async function as a recipe; `salt` adds to its key (e.g. a version of the code it calls). */
+export function fn(
+  f: (ctx: RecipeContext) => Promise<RecipeResult | void> | RecipeResult | void,
+  salt = '',
+): Recipe {
+  return functionRecipe(f, salt)
+}
+
+function interpolate(v: unknown): string {
+  if (Array.isArray(v)) return v.map(interpolate).join(' ')
+  if (isHandleLike(v)) return v.outputs.map(quote).join(' ')
+  if (typeof v === 'number') return String(v)
+  return quote(String(v))
+}
+
+/** Quote only when needed, so the common command text reads as typed. */
+export function quote(s: string): string {
+  if (/^[A-Za-z0-9_\/.,:=+@%-]+$/.test(s)) return s
+  return `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+function normalise(p: string): string {
+  return p.replace(/^\.\//, '').replace(/\/+$/, '')
+}
+
+function callSite(): string {
+  const stack = new Error().stack?.split('\n') ?? []
+  // [0] "Error", [1] callSite, [2] target(), [3] the caller
+  const line = stack[3] ?? ''
+  const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(line)
+  return m ? `${m[1].replace(/^file:\/\//, '')}:${m[2]}` : 'autonfile'
+}

@@ -1,0 +1,44 @@
+// events.ts — the one stream the engine reports through. The engine never prints;
+// reporters (TTY, plain, JSON lines, Chrome trace) turn these events into output.
+
+import type { Usage } from './recipe.js'
+
+export type TargetStatus = 'ran' | 'restored' | 'up-to-date' | 'failed' | 'skipped' | 'would-run'
+
+export type BuildEvent =
+  | { type: 'plan'; targets: string[]; jobs: number; at: number }
+  | { type: 'start'; name: string; kind: string; describe: string; pool?: string; at: number }
+  | { type: 'progress'; name: string; message: string; at: number }
+  | {
+      type: 'target'
+      name: string
+      status: TargetStatus
+      ms: number
+      at: number
+      /** Where a restore came from. */
+      source?: 'local' | 'remote'
+      /** Why it ran (first reason from `explain`), or why it failed. */
+      reason?: string
+      error?: string
+      /** Path of the target's log file, and its last lines on failure. */
+      log?: string
+      tail?: string
+      usage?: Usage
+    }
+  | { type: 'warning'; message: string; at: number }
+  | {
+      type: 'summary'
+      ok: boolean
+      ran: number
+      restored: number
+      upToDate: number
+      failed: number
+      skipped: number
+      ms: number
+      inputTokens: number
+      outputTokens: number
+      costUsd: number
+      at: number
+    }
+
+export type Emit = (e: BuildEvent) => void

@@ -1,0 +1,126 @@
+// hash.ts — content hashes of files and directories, memoised by stat.
+//
+// What makes a target dirty is decided by content, never by timestamps: a file's
+// hash is sha256 of its bytes, a directory's is sha256 over its sorted entries
+// (relative path, mode bit x, content hash). Reading every input on every build would
+// make a no-op build cost a full read, so hashes are memoised by (size, mtime, ctime,
+// inode). Like git's "racy clean" rule, a memo whose mtime is not strictly older than
+// the moment the memo file was saved (minus the filesystem's timestamp granularity)
+// is not trusted: the file could have changed again within the same clock tick.
+
+import { createHash } from 'node:crypto'
+import { readFileSync, statSync, readdirSync, openSync, readSync, closeSync, type Stats } from 'node:fs'
+import { join } from 'node:path'
+
+export function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+interface Memo {
+  size: number
+  mtimeNs: string
+  ctimeNs: string
+  ino: number
+  hash: string
+}
+
+/** Coarse filesystem clocks (ext4 uses the scheduler tick) — stay well clear of them. */
+const RACY_MARGIN_NS = 20_000_000n
+
+export class StatCache {
+  private memo = new Map<string, Memo>()
+  private dirty = false
+  /** Hashes computed by this process, trusted for its lifetime. */
+  private fresh = new Map<string, string>()
+
+  /** `savedAtNs`: when the memo file was written; older memos are only trusted below it. */
+  load(entries: Record<string, Memo>, savedAtNs: bigint): void {
+    for (const [p, m] of Object.entries(entries)) {
+      if (BigInt(m.mtimeNs) + RACY_MARGIN_NS < savedAtNs) this.memo.set(p, m)
+    }
+  }
+
+  toJSON(): Record<string, Memo> {
+    return Object.fromEntries(this.memo)
+  }
+
+  get changed(): boolean {
+    return this.dirty
+  }
+
+  /** Forget what this process knows about a path (it is about to be rewritten). */
+  invalidate(path: string): void {
+    this.fresh.delete(path)
+    if (this.memo.delete(path)) this.dirty = true
+  }
+
+  /** Content hash of a file or directory, or undefined if it does not exist. */
+  hash(path: string): string | undefined {
+    const known = this.fresh.get(path)
+    if (known !== undefined) return known
+    let st: Stats & { mtimeNs?: bigint }
+    try {
+      st = statSync(path, { bigint: true }) as unknown as Stats
+    } catch {
+      return undefined
+    }
+    const big = st as unknown as { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint; isDirectory(): boolean }
+    if (big.isDirectory()) {
+      const h = hashDir(path, this)
+      this.fresh.set(path, h)
+      return h
+    }
+    const m = this.memo.get(path)
+    const size = Number(big.size)
+    const mtimeNs = big.mtimeNs.toString()
+    const ctimeNs = big.ctimeNs.toString()
+    const ino = Number(big.ino)
+    if (m && m.size === size && m.mtimeNs === mtimeNs && m.ctimeNs === ctimeNs && m.ino === ino) {
+      this.fresh.set(path, m.hash)
+      return m.hash
+    }
+    const h = hashFile(path, size)
+    this.memo.set(path, { size, mtimeNs, ctimeNs, ino, hash: h })
+    this.fresh.set(path, h)
+    this.dirty = true
+    return h
+  }
+}
+
+const CHUNK = 1 << 20
+
+export function hashFile(path: string, size = statSync(path).size): string {
+  if (size <= CHUNK) return sha256(readFileSync(path))
+  const h = createHash('sha256')
+  const buf = Buffer.allocUnsafe(CHUNK)
+  const fd = openSync(path, 'r')
+  try {
+    let n: number
+    while ((n = readSync(fd, buf, 0, CHUNK, null)) > 0) h.update(buf.subarray(0, n))
+  } finally {
+    closeSync(fd)
+  }
+  return h.digest('hex')
+}
+
+/** Files under a directory, relative, sorted — the order every directory hash uses. */
+export function listTree(dir: string, prefix = ''): string[] {
+  const out: string[] = []
+  for (const e of readdirSync(join(dir, prefix), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name
+    if (e.isDirectory()) out.push(...listTree(dir, rel))
+    else if (e.isFile() || e.isSymbolicLink()) out.push(rel)
+  }
+  return out
+}
+
+function hashDir(dir: string, cache: StatCache): string {
+  const h = createHash('sha256')
+  h.update('dir\0')
+  for (const rel of listTree(dir)) {
+    const full = join(dir, rel)
+    const exec = (statSync(full).mode & 0o111) !== 0
+    h.update(`${rel}\0${exec ? 'x' : '-'}\0${cache.hash(full)}\n`)
+  }
+  return h.digest('hex')
+}

@@ -1,0 +1,67 @@
+// recipe.ts — the seam between the engine and what a target runs.
+//
+// The engine knows one interface: a Recipe gives the text that enters the target's key
+// and an async run(). `sh` commands, plain TS functions and agent steps all implement it,
+// so a new kind of step never touches the scheduler.
+
+import type { AutonConfig } from './config.js'
+
+/** Usage reported by a recipe that spends money (agent steps). */
+export interface Usage {
+  inputTokens: number
+  outputTokens: number
+  costUsd: number
+  calls: number
+}
+
+/** What a recipe may hand back to the engine. */
+export interface RecipeResult {
+  usage?: Usage
+  /** Extra inputs discovered while running (e.g. headers from a gcc depfile). */
+  discoveredInputs?: string[]
+}
+
+/** The budget shared by every paid step of one build. */
+export interface Budget {
+  readonly limitUsd: number | undefined
+  spentUsd(): number
+  /** Throws BudgetExceeded if spending `usd` more would pass the limit. */
+  check(usd: number, what: string): void
+  charge(usage: Usage): void
+}
+
+export interface RecipeContext {
+  /** Target name. */
+  name: string
+  /** Project root; every path below is relative to it. */
+  cwd: string
+  /** Resolved input files (sources and upstream outputs), in declaration order. */
+  inputs: string[]
+  /** Declared outputs. */
+  outputs: string[]
+  params: Record<string, unknown>
+  /** The values of the target's declared env vars (only those). */
+  env: Record<string, string | undefined>
+  config: AutonConfig
+  signal: AbortSignal
+  /** Append to the target's log (.auton/logs/<name>.log). */
+  log(text: string): void
+  /** Set the live status line of this target ("step 120/2000 loss 3.1"). */
+  progress(message: string): void
+  budget: Budget
+}
+
+export interface Recipe {
+  /** 'sh' | 'fn' | 'agent' | … — shown in logs and `explain`. */
+  readonly kind: string
+  /** Everything about the recipe that must change the key when it changes. */
+  keyMaterial(): string
+  /** Human-readable one-liner for logs and --dry-run. */
+  describe(): string
+  run(ctx: RecipeContext): Promise<RecipeResult | void>
+}
+
+export function isRecipe(x: unknown): x is Recipe {
+  return typeof x === 'object' && x !== null && typeof (x as Recipe).run === 'function' &&
+    typeof (x as Recipe).keyMaterial === 'function'
+}

@@ -1,0 +1,43 @@
+// plain.ts — one line per event, for CI logs and pipes.
+
+import type { BuildEvent } from '../events.js'
+
+export function plainReporter(write: (s: string) => void = (s) => process.stderr.write(s)): (e: BuildEvent) => void {
+  return (e) => {
+    switch (e.type) {
+      case 'start':
+        write(`[run] ${e.name}: ${e.describe.split('\n')[0].slice(0, 120)}\n`)
+        break
+      case 'target':
+        if (e.status === 'up-to-date') break
+        if (e.status === 'failed') {
+          write(`[FAILED] ${e.name} (${fmtMs(e.ms)}): ${e.error}\n`)
+          if (e.tail) write(e.tail.replace(/^/gm, '  | ') + '\n')
+          if (e.log) write(`  log: ${e.log}\n`)
+        } else if (e.status === 'skipped') write(`[skip] ${e.name}: ${e.reason ?? ''}\n`)
+        else if (e.status === 'would-run') write(`[would run] ${e.name}: ${e.reason}\n`)
+        else write(`[${e.status}] ${e.name} (${fmtMs(e.ms)}${e.source === 'remote' ? ', remote cache' : ''})\n`)
+        break
+      case 'warning':
+        write(`warning: ${e.message}\n`)
+        break
+      case 'summary':
+        write(summaryLine(e) + '\n')
+        break
+    }
+  }
+}
+
+export function summaryLine(e: Extract<BuildEvent, { type: 'summary' }>): string {
+  const parts = [`${e.ran} ran`, `${e.restored} restored`, `${e.upToDate} up to date`]
+  if (e.failed) parts.push(`${e.failed} failed`)
+  if (e.skipped) parts.push(`${e.skipped} skipped`)
+  const cost = e.costUsd > 0 || e.inputTokens > 0 ? `, ${e.inputTokens + e.outputTokens} tokens, $${e.costUsd.toFixed(4)}` : ''
+  return `${e.ok ? 'build ok' : 'build FAILED'}: ${parts.join(', ')} in ${fmtMs(e.ms)}${cost}`
+}
+
+export function fmtMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`
+  return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`
+}
