@@ -42,7 +42,7 @@ export interface AgentOptions {
   retries?: number
   /** Model calls per step, tool turns included (default 12). */
   maxTurns?: number
-  /** Sampling temperature (default 0: the most repeatable). */
+  /** Sampling temperature, Ollama only (the Anthropic API version of SDK 1.x refuses it); default: the model's. */
   temperature?: number
   /** Output token limit per call (default 4096); also what the budget reserves per call. */
   maxTokens?: number
@@ -82,7 +82,7 @@ export function agent(name: string, opts: AgentOptions): TargetHandle {
     check: opts.check,
     retries: opts.retries ?? 2,
     maxTurns: opts.maxTurns ?? 12,
-    temperature: opts.temperature ?? 0,
+    temperature: opts.temperature,
     maxTokens: opts.maxTokens ?? 4096,
     retry: opts.retry,
   })

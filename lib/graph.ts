@@ -106,7 +106,7 @@ function resolveInputs(
     }
     const t = producerOf(path, producers)
     if (t !== undefined) addDep(t, path)
-    else if (existsSync(`${root}/${path}`)) sources.add(path)
+    else if (existsSync(path.startsWith('/') ? path : `${root}/${path}`)) sources.add(path)
     else {
       throw new GraphError(
         `${n.decl.site}: input '${path}' of target '${n.name}' does not exist and no target produces it`,

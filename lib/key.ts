@@ -46,7 +46,7 @@ export function keyParts(n: Node, stat: StatCache, root: string): KeyParts {
   const d = n.decl
   const inputs: Record<string, string> = {}
   for (const f of [...n.sources, ...n.upstreamFiles]) {
-    const h = stat.hash(`${root}/${f}`)
+    const h = stat.hash(f.startsWith('/') ? f : `${root}/${f}`) // absolute: a system file such as pci.ids
     if (h === undefined) throw new Error(`input '${f}' of target '${n.name}' is missing`)
     inputs[f] = h
   }

@@ -40,17 +40,7 @@ export async function trainTokenizer(opts: TrainTokenizerOptions): Promise<Train
     throw new Error(`tokenizer: vocabSize=${vocabSize} must be an integer in [257, 65536] (256 bytes + <|endoftext|>, uint16 ids)`);
   }
   const t0 = performance.now();
-  const text = readFileSync(opts.trainFile, 'utf8');
-  // Count distinct pre-tokens per line (lines are documents; merges never cross them).
-  // Keys are the UTF-8 bytes as a latin1 string: one char per byte, cheap to hash.
-  const words = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.includes(EOT)) throw new Error(`tokenizer: ${opts.trainFile} contains the special token ${EOT}; documents are lines, remove it`);
-    for (const piece of preTokenize(line)) {
-      const key = Buffer.from(utf8Bytes(piece)).toString('latin1');
-      words.set(key, (words.get(key) ?? 0) + 1);
-    }
-  }
+  const words = countPreTokens(readFileSync(opts.trainFile, 'utf8'), opts.trainFile);
   const { tokens, merges } = trainBpe(words, vocabSize - 1);
   mkdirSync(dirname(opts.outFile), { recursive: true });
   writeFileSync(opts.outFile, tokenizerJson(tokens, merges.map(([a, b]) => [tokens[a], tokens[b]])));
@@ -61,6 +51,22 @@ export async function trainTokenizer(opts: TrainTokenizerOptions): Promise<Train
     distinctPreTokens: words.size,
     seconds: Math.round(performance.now() - t0) / 1000,
   };
+}
+
+/**
+ * Distinct pre-tokens of a text with their counts, per line (lines are documents; merges
+ * never cross them). Keys are the UTF-8 bytes as a latin1 string: one char per byte.
+ */
+export function countPreTokens(text: string, source = '<text>'): Map<string, number> {
+  const words = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.includes(EOT)) throw new Error(`tokenizer: ${source} contains the special token ${EOT}; documents are lines, remove it`);
+    for (const piece of preTokenize(line)) {
+      const key = Buffer.from(utf8Bytes(piece)).toString('latin1');
+      words.set(key, (words.get(key) ?? 0) + 1);
+    }
+  }
+  return words;
 }
 
 /**

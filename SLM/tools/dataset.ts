@@ -133,7 +133,7 @@ export async function buildDataset(opts: DatasetOptions): Promise<DatasetStats> 
   const probes = sampleProbes(train.items, o.probeCount, o.seed);
 
   const stats: DatasetStats = {
-    options: { ...o, usbIds: o.usbIds },
+    options: o,
     sources: {
       pci: sourceSummary(pci, pciSplit),
       usb: usb && usbSplit ? sourceSummary(usb, usbSplit) : { skipped: usbSkipped },

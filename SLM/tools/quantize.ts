@@ -228,7 +228,7 @@ export function dequantize(type: number, bytes: Uint8Array, n: number): Float32A
   switch (type) {
     case GGML_TYPE.F32: {
       checkBytes(bytes, n * 4, 'F32')
-      const copy = bytes.slice(0, n * 4)
+      const copy = new Uint8Array(bytes.subarray(0, n * 4)) // a real copy (Buffer.slice would be a view), aligned
       return new Float32Array(copy.buffer, 0, n)
     }
     case GGML_TYPE.F16: {

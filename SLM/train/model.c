@@ -176,37 +176,39 @@ static void rope(float *x, int N, int T, int n_heads, int hd, const float *cs, c
     }
 }
 
+// Causal attention of one (batch, head) pair as matrix products through matmul(): the
+// full T x T score matrix is computed and the upper triangle masked (2x the flops of a
+// causal loop, but at matmul speed). Called inside a parallel loop, so matmul's own
+// parallel region runs single-threaded there.
 static void attention_fwd(float *att, float *out, const float *q, const float *k, const float *v,
                           int B, int T, int H, int KV, int hd) {
     int QD = H * hd, KVD = KV * hd, group = H / KV;
     float scale = 1.0f / sqrtf((float)hd);
-    #pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < H; h++) {
-            int kvh = h / group;
-            for (int t = 0; t < T; t++) {
-                const float *qt = q + (size_t)(b * T + t) * QD + h * hd;
-                float *p = att + ((size_t)(b * H + h) * T + t) * T;
-                float mx = -INFINITY;
-                for (int u = 0; u <= t; u++) {
-                    const float *ku = k + (size_t)(b * T + u) * KVD + kvh * hd;
-                    float s = 0;
-                    for (int i = 0; i < hd; i++) s += qt[i] * ku[i];
-                    p[u] = s * scale;
-                    if (p[u] > mx) mx = p[u];
+    #pragma omp parallel
+    {
+        float *kT = malloc((size_t)hd * T * sizeof(float));
+        #pragma omp for collapse(2) schedule(static)
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < H; h++) {
+                const float *qh = q + (size_t)b * T * QD + h * hd;
+                const float *kh = k + (size_t)b * T * KVD + (h / group) * hd;
+                const float *vh = v + (size_t)b * T * KVD + (h / group) * hd;
+                float *p = att + (size_t)(b * H + h) * T * T;
+                for (int u = 0; u < T; u++)
+                    for (int i = 0; i < hd; i++) kT[(size_t)i * T + u] = kh[(size_t)u * KVD + i];
+                matmul(p, T, qh, QD, 1, kT, T, T, T, hd, 0);   // scores = Q K^T
+                for (int t = 0; t < T; t++) {
+                    float *row = p + (size_t)t * T, mx = -INFINITY, sum = 0;
+                    for (int u = 0; u <= t; u++) { row[u] *= scale; if (row[u] > mx) mx = row[u]; }
+                    for (int u = 0; u <= t; u++) { row[u] = expf(row[u] - mx); sum += row[u]; }
+                    float inv = 1.0f / sum;
+                    for (int u = 0; u <= t; u++) row[u] *= inv;
+                    for (int u = t + 1; u < T; u++) row[u] = 0;
                 }
-                float sum = 0;
-                for (int u = 0; u <= t; u++) { p[u] = expf(p[u] - mx); sum += p[u]; }
-                float inv = 1.0f / sum;
-                for (int u = 0; u <= t; u++) p[u] *= inv;
-                float *ot = out + (size_t)(b * T + t) * QD + h * hd;
-                for (int i = 0; i < hd; i++) ot[i] = 0;
-                for (int u = 0; u <= t; u++) {
-                    const float *vu = v + (size_t)(b * T + u) * KVD + kvh * hd;
-                    for (int i = 0; i < hd; i++) ot[i] += p[u] * vu[i];
-                }
+                matmul(out + (size_t)b * T * QD + h * hd, QD, p, T, 1, vh, KVD, T, hd, T, 0);   // O = P V
             }
-        }
+        free(kT);
+    }
 }
 
 // Parallel over (batch, kv head): the q heads of one group all add into the same dk, dv.
@@ -214,38 +216,36 @@ static void attention_bwd(float *dq, float *dk, float *dv, const float *dout, co
                           const float *q, const float *k, const float *v, int B, int T, int H, int KV, int hd) {
     int QD = H * hd, KVD = KV * hd, group = H / KV;
     float scale = 1.0f / sqrtf((float)hd);
-    #pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int kvh = 0; kvh < KV; kvh++) {
-            float dp[T];
-            for (int u = 0; u < T; u++) {
-                memset(dk + (size_t)(b * T + u) * KVD + kvh * hd, 0, hd * sizeof(float));
-                memset(dv + (size_t)(b * T + u) * KVD + kvh * hd, 0, hd * sizeof(float));
-            }
-            for (int h = kvh * group; h < (kvh + 1) * group; h++)
-                for (int t = 0; t < T; t++) {
-                    const float *dot = dout + (size_t)(b * T + t) * QD + h * hd;
-                    const float *qt = q + (size_t)(b * T + t) * QD + h * hd;
-                    const float *p = att + ((size_t)(b * H + h) * T + t) * T;
-                    float sum = 0;
-                    for (int u = 0; u <= t; u++) {
-                        const float *vu = v + (size_t)(b * T + u) * KVD + kvh * hd;
-                        float *dvu = dv + (size_t)(b * T + u) * KVD + kvh * hd;
-                        float s = 0;
-                        for (int i = 0; i < hd; i++) { s += dot[i] * vu[i]; dvu[i] += p[u] * dot[i]; }
-                        dp[u] = s;
-                        sum += p[u] * s;
+    #pragma omp parallel
+    {
+        float *vT = malloc((size_t)hd * T * sizeof(float)), *ds = malloc((size_t)T * T * sizeof(float));
+        #pragma omp for collapse(2) schedule(static)
+        for (int b = 0; b < B; b++)
+            for (int kvh = 0; kvh < KV; kvh++) {
+                const float *kh = k + (size_t)b * T * KVD + kvh * hd, *vh = v + (size_t)b * T * KVD + kvh * hd;
+                float *dkh = dk + (size_t)b * T * KVD + kvh * hd, *dvh = dv + (size_t)b * T * KVD + kvh * hd;
+                for (int u = 0; u < T; u++)
+                    for (int i = 0; i < hd; i++) vT[(size_t)i * T + u] = vh[(size_t)u * KVD + i];
+                for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+                    const float *p = att + (size_t)(b * H + h) * T * T;
+                    const float *doh = dout + (size_t)b * T * QD + h * hd, *qh = q + (size_t)b * T * QD + h * hd;
+                    int acc = h != kvh * group;
+                    matmul(dvh, KVD, p, 1, T, doh, QD, T, hd, T, acc);   // dV (+)= P^T dO
+                    matmul(ds, T, doh, QD, 1, vT, T, T, T, hd, 0);       // dP = dO V^T
+                    for (int t = 0; t < T; t++) {                        // softmax backward
+                        const float *pr = p + (size_t)t * T;
+                        float *dr = ds + (size_t)t * T, sum = 0;
+                        for (int u = 0; u <= t; u++) sum += pr[u] * dr[u];
+                        for (int u = 0; u <= t; u++) dr[u] = pr[u] * (dr[u] - sum) * scale;
+                        for (int u = t + 1; u < T; u++) dr[u] = 0;
                     }
-                    float *dqt = dq + (size_t)(b * T + t) * QD + h * hd;
-                    for (int i = 0; i < hd; i++) dqt[i] = 0;
-                    for (int u = 0; u <= t; u++) {
-                        float ds = p[u] * (dp[u] - sum) * scale;
-                        const float *ku = k + (size_t)(b * T + u) * KVD + kvh * hd;
-                        float *dku = dk + (size_t)(b * T + u) * KVD + kvh * hd;
-                        for (int i = 0; i < hd; i++) { dqt[i] += ds * ku[i]; dku[i] += ds * qt[i]; }
-                    }
+                    matmul(dq + (size_t)b * T * QD + h * hd, QD, ds, T, 1, kh, KVD, T, hd, T, 0);   // dQ = dS K
+                    matmul(dkh, KVD, ds, 1, T, qh, QD, T, hd, T, acc);   // dK (+)= dS^T Q
                 }
-        }
+            }
+        free(vT);
+        free(ds);
+    }
 }
 
 static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }

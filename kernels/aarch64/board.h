@@ -7,6 +7,7 @@
 /* QEMU virt's fixed layout; used when the DTB lacks a node. */
 #define VIRT_RAM_BASE   0x40000000ull
 #define VIRT_RAM_SIZE   (256ull << 20)
+#define VIRT_RAM_LIMIT  0x4000000000ull /* RAM may reach 256 GiB (mmu.c maps it Normal) */
 #define VIRT_UART_BASE  0x09000000ull
 #define VIRT_ECAM_BASE  0x4010000000ull /* high ECAM (highmem=on, the default) */
 #define VIRT_ECAM_SIZE  (256ull << 20)

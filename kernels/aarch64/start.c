@@ -6,10 +6,11 @@
 const char *const plat_arch_name = "aarch64";
 struct board board;
 
-/* QEMU puts the DTB at the start of RAM for an ELF kernel (x0 is not set
- * then), or passes it in x0 like Linux boot. */
+/* QEMU puts the DTB at the start of RAM for an ELF kernel (x0 is 0 then), or
+ * a loader passes it in x0 as for Linux. Only look at x0 if it points into
+ * the RAM window: reading an unmapped address would fault. */
 static const void *find_dtb(uint64_t x0) {
-    if (x0 && fdt_valid((const void *)x0)) return (const void *)x0;
+    if (x0 >= VIRT_RAM_BASE && x0 < VIRT_RAM_LIMIT && fdt_valid((const void *)x0)) return (const void *)x0;
     if (fdt_valid((const void *)VIRT_RAM_BASE)) return (const void *)VIRT_RAM_BASE;
     return 0;
 }

@@ -10,7 +10,10 @@ struct trap_frame {
 };
 
 static void puts_(const char *s) {
-    while (*s) plat_putc(*s++);
+    for (; *s; s++) {
+        if (*s == '\n') plat_putc('\r'); /* a terminal wants CR LF, as printf.c sends */
+        plat_putc(*s);
+    }
 }
 
 static void hex(uint64_t v) {

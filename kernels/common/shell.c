@@ -124,6 +124,12 @@ static void cmd_clear(int argc, char **argv) {
     kputs("\x1b[2J\x1b[H");
 }
 
+static void cmd_trap(int argc, char **argv) {
+    (void)argc, (void)argv;
+    kprintf("Raising a CPU exception on purpose.\n");
+    __builtin_trap(); /* ud2 / brk / ebreak: the arch's trap handler prints a register dump */
+}
+
 static int parse_uint(const char *s, int *out) {
     int v = 0;
     if (!*s) return -1;
@@ -179,6 +185,7 @@ static const struct command commands[] = {
     {"slm", "slm query \"<prompt>\" [n]", "complete a prompt (n tokens max, default 32)", cmd_slm},
     {"clear", "clear", "clear the screen", cmd_clear},
     {"poweroff", "poweroff", "power the machine off", cmd_poweroff},
+    {"trap", "trap", "raise a CPU exception (shows the trap handler's register dump)", cmd_trap},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

@@ -74,8 +74,11 @@ const SPECIFIC: Record<Arch, ArchSpecific> = {
     objcopy: 'objcopy', objcopyTarget: 'elf64-x86-64', objcopyArch: 'i386:x86-64',
     qemu: {
       binary: 'qemu-system-x86_64',
+      // e1000e (8086:10d3) is the device the model is asked about; a restricted user-mode
+      // netdev gives it a peer (no QEMU warning) without any host network access.
       args: ['-machine', 'pc', '-m', '256M', '-display', 'none', '-no-reboot', '-nic', 'none',
-        '-device', 'e1000e', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'],
+        '-netdev', 'user,id=n0,restrict=on', '-device', 'e1000e,netdev=n0',
+        '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'],
     },
   },
   aarch64: {
@@ -171,7 +174,7 @@ export function emptyModelArgs(b: ArchBuild, obj: string): string[] {
 /** The embed command for `model` as it is now: objcopy, or the empty object when the file
  *  is empty (a model-less kernel). `root` resolves the relative path. */
 export function embedModelArgs(b: ArchBuild, model: string, obj: string, root: string = REPO_ROOT): string[] {
-  return statSync(path.join(root, model)).size > 0 ? embedArgs(b, model, obj) : emptyModelArgs(b, obj)
+  return statSync(path.resolve(root, model)).size > 0 ? embedArgs(b, model, obj) : emptyModelArgs(b, obj)
 }
 
 /** argv linking the objects (the model object among them) into the kernel ELF. */
@@ -203,7 +206,7 @@ export interface BuildResult {
   ms: number
 }
 
-/** Builds kernel-<arch>.elf in `outDir` (relative to root). `model` omitted or '' → an empty
+/** Builds kernel-<arch>.elf in `outDir` (relative to root, or absolute). `model` omitted or '' → an empty
  *  model file, i.e. a kernel that boots without a model. Commands run one after another. */
 export async function buildKernel(opts: { arch: Arch; outDir: string; model?: string; root?: string }): Promise<BuildResult> {
   const root = opts.root ?? REPO_ROOT
@@ -216,14 +219,14 @@ export async function buildKernel(opts: { arch: Arch; outDir: string; model?: st
   const objs: string[] = []
   for (const src of [...b.archSources, ...b.commonSources]) {
     const obj = objectPath(src, out)
-    mkdirSync(path.join(root, path.dirname(obj)), { recursive: true })
+    mkdirSync(path.resolve(root, path.dirname(obj)), { recursive: true })
     await exec(compileArgs(b, src, obj, obj.replace(/\.o$/, '.d')))
     objs.push(obj)
   }
   let model = opts.model
   if (!model) {
     model = `${out}/empty.gguf`
-    writeFileSync(path.join(root, model), '')
+    writeFileSync(path.resolve(root, model), '')
   }
   const modelObj = `${out}/model.o`
   await exec(embedModelArgs(b, model, modelObj, root))

@@ -4,6 +4,8 @@
 // as `Authorization: Bearer …`. The endpoint is ANTHROPIC_BASE_URL, else auton.toml
 // [agents] anthropic_base_url, else api.anthropic.com. The SDK's own retries and logging
 // are off: retry.ts is the one retry policy, and nothing here may print a header.
+// The SDK speaks API version 2026-10-21, which refuses sampling parameters (temperature,
+// top_p, top_k) with a 400, so an Anthropic step cannot set them.
 
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk'
 import type { AutonConfig } from '../config.js'
@@ -42,7 +44,6 @@ export function anthropicProvider(config: AutonConfig, who: string, env: Env = p
         {
           model: req.model,
           max_tokens: req.maxTokens,
-          temperature: req.temperature,
           system: req.system,
           messages: toMessages(req.turns),
           ...(req.tools.length

@@ -45,7 +45,7 @@ export function ollamaProvider(config: AutonConfig, env: Env = process.env): Pro
               ),
             }
           : {}),
-        options: { temperature: req.temperature, num_predict: req.maxTokens },
+        options: { num_predict: req.maxTokens, ...(req.temperature !== undefined ? { temperature: req.temperature } : {}) },
       })
       // Ollama's tool calls carry no id; number them so results can be matched in logs.
       const toolCalls = (res.message.tool_calls ?? []).map((c, i) => ({

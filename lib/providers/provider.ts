@@ -35,7 +35,8 @@ export interface ChatRequest {
   turns: Turn[]
   tools: ToolSpec[]
   maxTokens: number
-  temperature: number
+  /** Sampling temperature; undefined leaves the provider's default. */
+  temperature: number | undefined
   /** Aborts this one attempt (the build's cancel or the attempt's timeout). */
   signal: AbortSignal
 }

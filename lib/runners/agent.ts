@@ -47,7 +47,8 @@ export interface AgentSpec {
   check?: string
   retries: number
   maxTurns: number
-  temperature: number
+  /** Ollama only: the Anthropic API refuses sampling settings. */
+  temperature: number | undefined
   maxTokens: number
   /** Transport settings: not part of the key. */
   retry?: Partial<RetryPolicy>
@@ -99,7 +100,7 @@ export function agentRecipe(spec: AgentSpec): Recipe {
       return JSON.stringify({
         v: RUNNER_VERSION,
         model,
-        temperature: spec.temperature,
+        temperature: spec.temperature ?? null,
         maxTokens: spec.maxTokens,
         system: spec.system,
         systemFile: spec.systemFile ?? null,
@@ -121,6 +122,9 @@ export function agentRecipe(spec: AgentSpec): Recipe {
 async function runAgent(spec: AgentSpec, answerSchema: Record<string, unknown> | undefined, ctx: RecipeContext): Promise<RecipeResult> {
   const who = `agent '${spec.name}'`
   const { provider: providerName, model } = resolveModel(spec.model, ctx.config, who)
+  if (providerName === 'anthropic' && spec.temperature !== undefined) {
+    throw new Error(`${who}: the Anthropic API version that @anthropic-ai/sdk 1.x speaks refuses sampling settings; remove temperature from the step`)
+  }
   const provider: Provider = providerName === 'anthropic' ? anthropicProvider(ctx.config, who) : ollamaProvider(ctx.config)
   const scrub = scrubber(provider.secrets)
   const log = (s: string) => ctx.log(scrub(s))

@@ -5,13 +5,17 @@
 // Never downloads or builds anything: `build: 'never'` + `skipDownload` make a missing
 // prebuilt an error instead of a compile or a network fetch; `gpu: false` keeps it on the CPU.
 
-import { getLlama, LlamaLogLevel, type Llama } from 'node-llama-cpp'
+import type { Llama } from 'node-llama-cpp'
 
 let llama: Promise<Llama> | undefined
 
-/** One shared llama.cpp instance per process (loading the backend costs ~100 ms). */
+/**
+ * One shared llama.cpp instance per process (loading the backend costs ~100 ms).
+ * node-llama-cpp is ESM with top-level await, which uvu's require hook cannot load, so
+ * it is imported dynamically.
+ */
 export function getCpuLlama(): Promise<Llama> {
-  llama ??= getLlama({
+  llama ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) => getLlama({
     gpu: false,
     build: 'never',
     skipDownload: true,
@@ -19,7 +23,7 @@ export function getCpuLlama(): Promise<Llama> {
     progressLogs: false,
     logLevel: LlamaLogLevel.error,
     maxThreads: 2,
-  })
+  }))
   return llama
 }
 

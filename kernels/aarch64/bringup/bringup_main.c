@@ -3,7 +3,12 @@
  * serves riscv64 (built with -I of that port). Not part of the real kernel. */
 #include "../../common/platform.h"
 
-static void puts_(const char *s) { while (*s) plat_putc(*s++); }
+static void puts_(const char *s) {
+    for (; *s; s++) {
+        if (*s == '\n') plat_putc('\r');
+        plat_putc(*s);
+    }
+}
 
 static void hex(uint64_t v) {
     puts_("0x");

@@ -1,0 +1,70 @@
+// kernel.ts — rule factory: kernel-<arch>.elf from kernels/<arch> + kernels/common + a GGUF.
+//
+// One target per object file (gcc -MMD depfiles make headers discovered inputs, so editing
+// one source recompiles one object), one for the embedded model object, one for the link.
+// The build description itself is data in kernels/tools/kbuild.ts.
+
+import { target, sh, type TargetHandle } from 'auton'
+import { statSync } from 'node:fs'
+import {
+  archBuild, objectPath, compileArgs, embedArgs, emptyModelArgs, linkArgs, type Arch,
+} from '../kernels/tools/kbuild.js'
+
+export interface KernelTargets {
+  /** The ELF with the model embedded. */
+  elf: TargetHandle
+  /** The same kernel without a model (boots and says so). */
+  bare: TargetHandle
+}
+
+export function kernel(arch: Arch, model: TargetHandle, opts: { buildDir?: string } = {}): KernelTargets {
+  const b = archBuild(arch)
+  const dir = opts.buildDir ?? `build/kernel-${arch}`
+  const tools = [`${b.cc} --version`]
+  const objs = [...b.archSources, ...b.commonSources].map((src) => {
+    const obj = objectPath(src, dir)
+    const dep = obj.replace(/\.o$/, '.d')
+    return target(obj, {
+      inputs: [src],
+      outputs: [obj, dep],
+      depfile: dep,
+      tools,
+      run: sh`${compileArgs(b, src, obj, dep)}`,
+      description: `compile ${src} for ${arch}`,
+    })
+  })
+  const modelObj = target(`${dir}/model.o`, {
+    inputs: [model, 'kernels/tools/kbuild.ts'],
+    outputs: [`${dir}/model.o`],
+    tools: [`${b.objcopy} --version`],
+    params: { arch },
+    run: async ({ inputs, outputs, cwd, params }) => {
+      const { $ } = await import('zx')
+      const bb = archBuild(params.arch as Arch)
+      // objcopy refuses an empty input: an empty model file gives a model-less kernel
+      const gguf = inputs.find((f) => f.endsWith('.gguf'))!
+      const argv = statSync(`${cwd}/${gguf}`).size > 0 ? embedArgs(bb, gguf, outputs[0]) : emptyModelArgs(bb, outputs[0])
+      await $({ cwd, quiet: true })`${argv}`
+    },
+    description: `embed the model into .slm_model for ${arch}`,
+  })
+  const noModel = target(`${dir}/empty-model.o`, {
+    inputs: [],
+    outputs: [`${dir}/empty-model.o`],
+    tools,
+    run: sh`${emptyModelArgs(b, `${dir}/empty-model.o`)}`,
+  })
+  const objFiles = objs.map((o) => o.outputs[0])
+  const link = (name: string, m: TargetHandle, elfPath: string) =>
+    target(name, {
+      inputs: [...objs, m, b.linkerScript],
+      outputs: [elfPath],
+      tools,
+      run: sh`${linkArgs(b, [...objFiles, m.outputs[0]], elfPath)}`,
+      description: `link the ${arch} kernel`,
+    })
+  return {
+    elf: link(`kernel-${arch}.elf`, modelObj, `${dir}/kernel-${arch}.elf`),
+    bare: link(`kernel-${arch}-nomodel.elf`, noModel, `${dir}/kernel-${arch}-nomodel.elf`),
+  }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# setup.sh — install everything the pipeline and the tests need on Debian 12 with Node 20.
+# Idempotent: apt and npm skip what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages, each with what needs it:
+PACKAGES=(
+  pci.ids usb.ids manpages            # dataset: the OS/hardware corpus
+  gcc make binutils                   # trainer, host inference, x86_64 kernel
+  gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu   # aarch64 and riscv64 kernels
+  qemu-system-x86 qemu-system-arm qemu-system-misc  # booting the kernels (OpenSBI comes with qemu-system-misc's deps)
+  nginx libnginx-mod-http-dav-ext     # remote-cache tests (a real WebDAV server on 127.0.0.1)
+  chromium                            # the build report's rendering test
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund
+# node-llama-cpp (tests only) ships GPU builds we never use; they are ~600 MB.
+rm -rf node_modules/@node-llama-cpp/linux-x64-cuda* node_modules/@node-llama-cpp/linux-x64-vulkan \
+       node_modules/@node-llama-cpp/linux-arm*
+npx tsc -p tsconfig.json
