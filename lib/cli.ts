@@ -16,6 +16,9 @@ import { jsonReporter } from './reporters/json.js'
 import { ttyReporter } from './reporters/tty.js'
 import { traceRecorder } from './reporters/trace.js'
 import type { BuildEvent } from './events.js'
+import { watchBuild } from './watch.js'
+import { remoteFromConfig, type HttpRemoteCache } from './remote-cache.js'
+import { reportCommand } from './report.js'
 
 const HELP: Record<string, string> = {
   main: `auton — a content-hashed build tool for ML-to-metal pipelines
@@ -29,6 +32,8 @@ commands:
   explain <target>      say why a target would rebuild
   clean [targets…]      delete outputs and build state (the cache is kept)
   cache stats|prune     show or shrink the local artifact cache
+  gguf <file>           validate a GGUF file and print its metadata and tensor table
+  report                write .auton/report.html about the last build (graph, timeline, caches, model, boot)
 
 options for every command:
   -f, --file PATH       the autonfile (default: ./autonfile.ts)
@@ -40,13 +45,22 @@ options for every command:
   -n, --dry-run         say what would run, run nothing
       --json            one JSON object per line on stdout (target events and a summary)
       --no-cache        neither restore from nor store into the cache
+  -w, --watch           rebuild whenever a source, the autonfile or a module it imports changes;
+                        a change during a build cancels it and starts again (Ctrl-C to stop)
+      --remote-cache URL
+                        share artifacts through a Bazel HTTP cache (GET/PUT URL/ac/<key>, URL/cas/<sha256>);
+                        default: [cache] remote in auton.toml; credentials from [cache] remote_auth_env
+      --remote-cache-read-only
+                        restore from the remote cache but never upload (untrusted PR builds)
   -f, --file PATH       the autonfile (default: ./autonfile.ts)
 
 Exit status: 0 when every requested target is built, 1 when anything failed, 130 on Ctrl-C.`,
+  report: `usage: auton report [-f PATH]\n\nWrites .auton/report.html: one self-contained page about the last build — its graph, a\ntimeline of what ran in parallel, what was restored from which cache, and, when present,\nthe training loss curve, eval metrics, agent cost and the QEMU boot transcript.`,
   list: `usage: auton list [-f PATH]\n\nLists every target with its outputs; * marks default targets.`,
   graph: `usage: auton graph [targets…] [--format dot|mermaid|json] [-f PATH]\n\nPrints the graph of the given targets (default: all).`,
   explain: `usage: auton explain <target> [-f PATH]\n\nSays whether the target is up to date and, if not, which input, param, env var, tool or recipe changed.`,
   clean: `usage: auton clean [targets…] [-f PATH]\n\nDeletes the outputs of the given targets (default: all) and their build records.\nThe artifact cache is kept, so the next build restores instead of rebuilding.`,
+  gguf: `usage: auton gguf <file.gguf>\n\nValidates a GGUF file (refusing a malformed one with the byte offset of the fault)\nand prints its metadata and tensor table.`,
   cache: `usage: auton cache stats\n       auton cache prune --max-size SIZE   (e.g. 500M, 2G)\n\nShows or shrinks the local artifact cache ([cache] dir in auton.toml, default cache/).`,
 }
 
@@ -89,6 +103,10 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdClean(file, root, cfg, args.positionals)
       case 'cache':
         return cmdCache(root, cfg, args)
+      case 'gguf':
+        return await cmdGguf(args.positionals)
+      case 'report':
+        return await reportCommand(file, root, cfg)
     }
   } catch (e) {
     if (e instanceof LoadError || e instanceof GraphError || e instanceof LockBusy) {
@@ -114,6 +132,9 @@ function parse(argv: string[]) {
       'no-cache': { type: 'boolean' },
       format: { type: 'string' },
       'max-size': { type: 'string' },
+      watch: { type: 'boolean', short: 'w' },
+      'remote-cache': { type: 'string' },
+      'remote-cache-read-only': { type: 'boolean' },
     },
   })
 }
@@ -121,7 +142,8 @@ function parse(argv: string[]) {
 type Args = ReturnType<typeof parse>
 
 async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args): Promise<number> {
-  const { graph } = await loadAutonfile(file, cfg)
+  const loaded = await loadAutonfile(file, cfg)
+  const { graph } = loaded
   const targets = args.positionals.length ? args.positionals : graph.defaults
   if (targets.length === 0) {
     console.error(`auton: no target named and the autonfile marks none as default: try 'auton build <target>' (see 'auton list')`)
@@ -136,15 +158,13 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
       return 2
     }
   }
+  try {
+    remoteFromConfig(cfg, remoteFlags(args), () => {}, {}) // a bad URL fails before anything runs
+  } catch (e) {
+    console.error(`auton build: ${(e as Error).message}`)
+    return 2
+  }
   const release = args.values['dry-run'] ? () => {} : acquireLock(root)
-  const trace = traceRecorder()
-  const events: BuildEvent[] = []
-  const tty = !args.values.json && process.stderr.isTTY && !process.env.CI ? ttyReporter() : undefined
-  const sinks = [
-    args.values.json ? jsonReporter() : tty ? tty.emit : plainReporter(),
-    trace.emit,
-    (e: BuildEvent) => e.type !== 'progress' && events.push(e),
-  ]
   const ac = new AbortController()
   let interrupted = false
   const onSignal = () => {
@@ -161,24 +181,22 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    const cacheDir = resolve(root, cfg.cache.dir)
-    const result = await build(graph, {
-      root,
-      targets,
-      config: cfg,
-      emit: (e) => sinks.forEach((s) => s(e)),
-      jobs,
-      keepGoing: args.values['keep-going'],
-      dryRun: args.values['dry-run'],
-      signal: ac.signal,
-      cache: args.values['no-cache'] ? undefined : new LocalCache(cacheDir),
-    })
-    tty?.stop()
-    if (!args.values['dry-run']) {
-      trace.write(join(root, '.auton', 'trace.json'))
-      mkdirSync(join(root, '.auton'), { recursive: true })
-      writeFileSync(join(root, '.auton', 'last-build.json'), JSON.stringify({ targets, events }))
+    if (args.values.watch && !args.values['dry-run']) {
+      return await watchBuild({
+        root,
+        targets: args.positionals,
+        cfg,
+        loaded,
+        reload: async () => {
+          const c = loadConfig(root)
+          return { cfg: c, loaded: await loadAutonfile(file, c) }
+        },
+        build: async (g, t, c, signal) => (await buildOnce(root, g, t, c, args, jobs, signal)).ok,
+        say: (line) => process.stderr.write(line + '\n'),
+        signal: ac.signal,
+      })
     }
+    const result = await buildOnce(root, graph, targets, cfg, args, jobs, ac.signal)
     if (interrupted) return 130
     return result.ok ? 0 : 1
   } finally {
@@ -186,6 +204,47 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
     process.off('SIGTERM', onSignal)
     release()
   }
+}
+
+/** One build with its reporters; writes .auton/trace.json and .auton/last-build.json (read by `auton report`). */
+async function buildOnce(
+  root: string, graph: Graph, targets: string[], cfg: AutonConfig, args: Args, jobs: number | undefined, signal: AbortSignal,
+) {
+  const trace = traceRecorder()
+  const events: BuildEvent[] = []
+  const tty = !args.values.json && process.stderr.isTTY && !process.env.CI ? ttyReporter() : undefined
+  const sinks = [
+    args.values.json ? jsonReporter() : tty ? tty.emit : plainReporter(),
+    trace.emit,
+    (e: BuildEvent) => e.type !== 'progress' && events.push(e),
+  ]
+  const emit = (e: BuildEvent) => sinks.forEach((s) => s(e))
+  const noCache = args.values['no-cache'] || args.values['dry-run']
+  const remote: HttpRemoteCache | undefined = noCache ? undefined : remoteFromConfig(cfg, remoteFlags(args), emit)
+  const result = await build(graph, {
+    root,
+    targets,
+    config: cfg,
+    emit,
+    jobs,
+    keepGoing: args.values['keep-going'],
+    dryRun: args.values['dry-run'],
+    signal,
+    cache: args.values['no-cache'] ? undefined : new LocalCache(resolve(root, cfg.cache.dir)),
+    remote,
+  })
+  tty?.stop()
+  if (!args.values['dry-run']) {
+    trace.write(join(root, '.auton', 'trace.json'))
+    mkdirSync(join(root, '.auton'), { recursive: true })
+    const remoteInfo = remote && { url: remote.url, stats: remote.stats, disabled: remote.disabled }
+    writeFileSync(join(root, '.auton', 'last-build.json'), JSON.stringify({ targets, events, remote: remoteInfo }))
+  }
+  return result
+}
+
+function remoteFlags(args: Args): { url?: string; readOnly?: boolean } {
+  return { url: args.values['remote-cache'], readOnly: args.values['remote-cache-read-only'] }
 }
 
 async function cmdList(file: string, cfg: AutonConfig): Promise<number> {
@@ -237,9 +296,17 @@ async function cmdExplain(file: string, root: string, cfg: AutonConfig, names: s
   const { graph } = await loadAutonfile(file, cfg)
   const order = closure(graph, names)
   const state = new State(root).load()
+  // Targets that would (or may) rebuild: their dependents' inputs are about to change,
+  // even though the files on disk still hash as recorded.
+  const stale = new Set<string>()
   for (const name of order) {
     const n = graph.nodes.get(name)!
-    if (!n.decl.recipe) continue
+    const upstream = n.deps.filter((d) => stale.has(d))
+    const viaUpstream = upstream.map((d) => `upstream target '${d}' would rebuild (this one reruns unless its outputs come out the same)`)
+    if (!n.decl.recipe) {
+      if (upstream.length) stale.add(name)
+      continue
+    }
     const rec = state.records.get(name)
     let why: string[]
     if (!rec) why = ['it has never been built (or its last run failed or was interrupted)']
@@ -248,7 +315,9 @@ async function cmdExplain(file: string, root: string, cfg: AutonConfig, names: s
       try {
         parts = keyParts(n, state.stat, root)
       } catch (e) {
-        why = [(e as Error).message]
+        // an upstream output that is missing now will exist after its target rebuilds
+        why = upstream.length ? viaUpstream : [(e as Error).message]
+        stale.add(name)
         report(name, why)
         continue
       }
@@ -262,6 +331,8 @@ async function cmdExplain(file: string, root: string, cfg: AutonConfig, names: s
         if (state.stat.hash(join(root, p)) !== h) why.push(`discovered input '${p}' changed`)
       }
     }
+    why.push(...viaUpstream)
+    if (why.length) stale.add(name)
     if (name === names[0] || why.length) report(name, why)
   }
   return 0
@@ -314,6 +385,21 @@ function cmdCache(root: string, cfg: AutonConfig, args: Args): Promise<number> |
   }
   console.error(HELP.cache)
   return 2
+}
+
+async function cmdGguf(files: string[]): Promise<number> {
+  if (files.length !== 1) {
+    console.error(HELP.gguf)
+    return 2
+  }
+  const { describeGguf } = await import('../SLM/tools/gguf-cli.js')
+  try {
+    console.log(describeGguf(files[0]))
+    return 0
+  } catch (e) {
+    console.error(`auton gguf: ${(e as Error).message}`)
+    return 1
+  }
 }
 
 export function parseSize(s: string | undefined): number | undefined {

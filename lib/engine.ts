@@ -161,7 +161,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     }
     const began = Date.now()
     track(
-      tryRestore(n, key, opts.cache, opts.remote, state, root, parts).then(
+      tryRestore(n, key, opts.cache, opts.remote, state, root, parts, emit).then(
         (source) => {
           if (source) {
             pending.delete(name)
@@ -231,7 +231,10 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     return (poolBusy.get(pool) ?? 0) < limit
   }
 
-  for (const n of order) if (waiting.get(n) === 0) check(n)
+  // Seed with the targets that have no dependencies. (Not `waiting === 0`: a dependency that
+  // settles synchronously here, e.g. up to date, already checked its dependent via settle(),
+  // and checking it twice would queue it twice.)
+  for (const n of order) if (g.nodes.get(n)!.deps.length === 0) check(n)
 
   for (;;) {
     if (cancel.signal.aborted || (failed && !opts.keepGoing)) {
@@ -283,6 +286,7 @@ function upToDate(rec: TargetRecord, state: State, root: string): boolean {
 
 async function tryRestore(
   n: Node, key: string, cache: LocalCache, remote: RemoteCache | undefined, state: State, root: string, parts: KeyParts,
+  emit: Emit,
 ): Promise<'local' | 'remote' | undefined> {
   let source: 'local' | 'remote' = 'local'
   let action = cache.getAction(key)
@@ -295,7 +299,14 @@ async function tryRestore(
   if (!action) return undefined
   state.forget(n.name)
   for (const o of n.decl.outputs) state.stat.invalidate(join(root, o))
-  if (!cache.restore(root, action)) return undefined
+  const corruptBefore = cache.corrupt
+  if (!cache.restore(root, action)) {
+    // restore() is synchronous, so the counter moved because of this target's blobs
+    if (cache.corrupt > corruptBefore) {
+      emit({ type: 'warning', message: `cache entry of '${n.name}' had a corrupt blob (deleted it); running the recipe instead`, at: Date.now() })
+    }
+    return undefined
+  }
   const outputs: Record<string, string> = {}
   for (const o of action.outputs) {
     const h = state.stat.hash(join(root, o.path))

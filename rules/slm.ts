@@ -58,4 +58,95 @@ export function tokens(corpus: TargetHandle, tok: TargetHandle): TargetHandle {
   })
 }
 
-export { DATA, MODELS, sh }
+/** config.json for a preset (SLM/configs/<preset>.yaml), validated, with estimates beside it. */
+export function modelConfig(preset: string): TargetHandle {
+  const out = `${MODELS}/${preset}/config.json`
+  return target('config', {
+    inputs: [`SLM/configs/${preset}.yaml`, 'SLM/tools/config.ts'],
+    outputs: [out],
+    params: { preset },
+    description: `model config (preset ${preset}) with parameter, FLOP and memory estimates`,
+    run: async ({ cwd, params }) => {
+      const { writeConfig } = await import('../SLM/tools/config.js')
+      await writeConfig(params.preset as string, `${cwd}/${out}`)
+    },
+  })
+}
+
+/**
+ * The C trainer, built for this CPU (-march=native). The CPU's identity is part of the key,
+ * so a binary restored from a shared cache always comes from the same kind of CPU.
+ */
+export function trainer(): TargetHandle {
+  return target('slm-train', {
+    inputs: ['SLM/train/*.c', 'SLM/train/*.h'],
+    outputs: ['build/bin/slm-train'],
+    tools: ['gcc --version', "grep -m1 -E '^(model name|flags)' /proc/cpuinfo; grep -m1 '^flags' /proc/cpuinfo"],
+    description: 'the C trainer (gcc -O3 -march=native -fopenmp)',
+    run: sh`gcc -O3 -march=native -fopenmp -o build/bin/slm-train SLM/train/*.c -lm`,
+  })
+}
+
+/** Train from scratch; progress (step, loss, tokens/s) shows in auton's live status. */
+export function checkpoint(cfg: TargetHandle, tok: TargetHandle, bins: TargetHandle, bin: TargetHandle): TargetHandle {
+  const dir = cfg.outputs[0].replace(/\/config\.json$/, '')
+  const [train, val] = bins.outputs
+  return target('checkpoint', {
+    inputs: [cfg, bins, bin],
+    outputs: [`${dir}/model.safetensors`, `${dir}/train_log.jsonl`],
+    pool: 'train',
+    description: 'train the llama-style model from scratch (AdamW, cosine schedule)',
+    run: sh`${bin} --config ${cfg} --train ${train} --val ${val} --out ${dir}`,
+  })
+}
+
+/** Validation perplexity, probe accuracy (vendor / exact) and the loss curve. */
+export function evaluation(ckpt: TargetHandle, tok: TargetHandle, bins: TargetHandle, corpus: TargetHandle, bin: TargetHandle): TargetHandle {
+  const dir = ckpt.outputs[0].replace(/\/model\.safetensors$/, '')
+  return target('eval', {
+    inputs: [ckpt, tok, bins, corpus, bin, 'SLM/tools/eval.ts', 'SLM/tools/plot.ts'],
+    outputs: [`${dir}/metrics.json`, `${dir}/loss.svg`],
+    description: 'validation perplexity, probe accuracy, loss curve',
+    run: async ({ cwd }) => {
+      const { evaluate } = await import('../SLM/tools/eval.js')
+      const m = await evaluate({
+        trainer: `${cwd}/${bin.outputs[0]}`,
+        ckpt: `${cwd}/${ckpt.outputs[0]}`,
+        tokenizer: `${cwd}/${tok.outputs[0]}`,
+        valBin: `${cwd}/${bins.outputs[1]}`,
+        probes: `${cwd}/${corpus.outputs[2]}`,
+        outDir: `${cwd}/${dir}`,
+        trainLog: `${cwd}/${ckpt.outputs[1]}`,
+      })
+      return void m
+    },
+  })
+}
+
+export type QuantType = 'f32' | 'q8_0' | 'q4_0'
+
+/** A GGUF v3 file (llama architecture, tokenizer embedded) for one weight type. */
+export function gguf(type: QuantType, ckpt: TargetHandle, tok: TargetHandle, cfg: TargetHandle): TargetHandle {
+  const dir = ckpt.outputs[0].replace(/\/model\.safetensors$/, '')
+  const out = `${dir}/model-${type}.gguf`
+  return target(`gguf-${type}`, {
+    inputs: [ckpt, tok, cfg, 'SLM/tools/export.ts', 'SLM/tools/gguf-write.ts', 'SLM/tools/quantize.ts', 'SLM/tools/safetensors.ts'],
+    outputs: [out],
+    params: { type },
+    description: `export ${type.toUpperCase()} GGUF`,
+    run: async ({ cwd, params }) => {
+      const { exportGguf } = await import('../SLM/tools/export.js')
+      const { readGguf } = await import('../SLM/tools/gguf-read.js')
+      await exportGguf({
+        checkpoint: `${cwd}/${ckpt.outputs[0]}`,
+        tokenizer: `${cwd}/${tok.outputs[0]}`,
+        config: `${cwd}/${cfg.outputs[0]}`,
+        type: params.type as QuantType,
+        out: `${cwd}/${out}`,
+      })
+      await readGguf(`${cwd}/${out}`) // never hand on a file our own validator refuses
+    },
+  })
+}
+
+export { DATA, MODELS }

@@ -95,7 +95,7 @@ function formatIssues(where: string, error: z.ZodError): string {
 
 /** Validates a parsed preset object; throws an Error listing every problem. */
 export function validatePreset(raw: unknown, where = '<object>'): Config {
-  const r = ConfigSchema.safeParse(raw);
+  const r = ConfigSchema.safeParse(raw && typeof raw === 'object' ? stripDerived(raw as Config) : raw);
   if (!r.success) throw new Error(formatIssues(where, r.error));
   return { ...r.data, head_dim: r.data.dim / r.data.n_heads, estimates: estimate(r.data) };
 }
@@ -115,8 +115,6 @@ export function loadPreset(nameOrPath: string = DEFAULT_PRESET): Config {
   } catch (e) {
     throw new Error(`SLM preset ${file}: cannot parse: ${(e as Error).message}`);
   }
-  // config.json written by writeConfig carries derived fields; they are recomputed.
-  if (raw && typeof raw === 'object') raw = stripDerived(raw as Config);
   return validatePreset(raw, file);
 }
 
@@ -133,7 +131,7 @@ export function listPresets(): string[] {
  * config.json (with head_dim and estimates) to outFile. Returns what it wrote.
  */
 export async function writeConfig(preset: string | Config, outFile: string): Promise<Config> {
-  const config = typeof preset === 'string' ? loadPreset(preset) : validatePreset(stripDerived(preset));
+  const config = typeof preset === 'string' ? loadPreset(preset) : validatePreset(preset);
   mkdirSync(dirname(resolve(outFile)), { recursive: true });
   const tmp = `${outFile}.tmp`;
   writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n');
@@ -141,6 +139,7 @@ export async function writeConfig(preset: string | Config, outFile: string): Pro
   return config;
 }
 
+// config.json carries derived fields (head_dim, estimates); they are recomputed, not trusted.
 function stripDerived(c: Config | Preset): Preset {
   const { head_dim: _h, estimates: _e, ...rest } = c as Config;
   return rest;

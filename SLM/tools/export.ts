@@ -8,6 +8,7 @@
 
 import { readFile } from 'node:fs/promises'
 import { BYTE_TO_CHAR, EOT } from './bpe-bytes.js'
+import { readSafetensors } from './safetensors.js'
 import { GGML_TYPE, QK, quantize, type GgmlType } from './quantize.js'
 import { GGUF_VALUE, writeGguf, type GgufKV, type GgufOut, type GgufTensorOut } from './gguf-write.js'
 
@@ -182,17 +183,20 @@ export interface ExportOptions {
 
 /** The `gguf` stage: write `out` from a safetensors checkpoint, tokenizer.json and config.json. */
 export async function exportGguf(opts: ExportOptions): Promise<void> {
-  const cfg = checkConfig(JSON.parse(await readFile(opts.config, 'utf8')), opts.config)
-  const tokenizerJson = JSON.parse(await readFile(opts.tokenizer, 'utf8'))
-  const { readSafetensors } = await import('./safetensors.js') // TEMP until safetensors.ts lands
-  const ckpt = await readSafetensors(opts.checkpoint)
-  checkSameArchitecture(cfg, ckpt.metadata?.config, opts)
-  const tensors = new Map<string, FloatTensor>()
-  for (const [name, t] of ckpt.tensors) {
-    if (t.dtype !== 'F32') throw new Error(`${opts.checkpoint}: tensor ${name} is ${t.dtype}; the contract is F32 only`)
-    tensors.set(name, { shape: t.shape, data: t.data })
+  const cfg = checkConfig(await readJson(opts.config), opts.config)
+  const tokenizerJson = await readJson(opts.tokenizer)
+  const ckpt = readSafetensors(opts.checkpoint) // tensors decoded to float32 whatever their stored dtype
+  checkSameArchitecture(cfg, ckpt.metadata.config, opts)
+  await writeGguf(opts.out, buildGguf(cfg, tokenizerJson, ckpt.tensors, opts.type, opts.checkpoint))
+}
+
+async function readJson(path: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8')
+  try {
+    return JSON.parse(text)
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`)
   }
-  await writeGguf(opts.out, buildGguf(cfg, tokenizerJson, tensors, opts.type, opts.checkpoint))
 }
 
 /** The checkpoint records the config it was trained with; refuse to export it under another. */

@@ -11,7 +11,7 @@
 
 #define MAX_REGIONS 32
 #define MAX_PCI 64
-#define DESCRIBE_TOKENS 24
+#define DESCRIBE_TOKENS 20 /* a device name is ~10-15 tokens; the cap bounds boot time */
 
 static void init_memory(void) {
     struct mem_region r[MAX_REGIONS];
@@ -36,10 +36,13 @@ void kernel_lspci(int describe) {
             char prompt[64], answer[256];
             struct kmodel_stats st;
             ksnprintf(prompt, sizeof prompt, "PCI device %04x:%04x is", d->vendor, d->device);
-            if (kmodel_complete(prompt, DESCRIBE_TOKENS, answer, sizeof answer, &st) == 0)
-                kprintf(" -- model says:%s", answer);
-            else
-                kprintf(" -- model error: %s", answer);
+            if (kmodel_complete(prompt, DESCRIBE_TOKENS, answer, sizeof answer, &st) == 0) {
+                const char *a = answer;
+                while (*a == ' ') a++;
+                kprintf(" | model: %s", a);
+            } else {
+                kprintf(" | model error: %s", answer);
+            }
         }
         kprintf("\n");
     }

@@ -8,7 +8,8 @@
 
 struct kmodel_stats {
     int tokens;        /* tokens generated */
-    uint64_t ns;       /* wall time of the generation */
+    int prompt_tokens; /* tokens of the prompt (evaluated first) */
+    uint64_t ns;       /* wall time of prompt + generation */
 };
 
 /* Loads the model embedded at slm_model_start, printing the boot log lines:
@@ -19,9 +20,10 @@ int kmodel_init(void);
 int kmodel_ready(void);
 void kmodel_print_info(void);
 
-/* Greedy completion of prompt, up to max_tokens, stopping after a '.' or a
- * newline. Writes the completion text (without the prompt) to out. Returns 0,
- * or -1 with an error message in out. */
+/* Greedy completion of prompt, up to max_tokens, stopping at the end of text, a
+ * newline, or a '.' followed by whitespace (the end of the sentence). Writes the
+ * completion text (without the prompt) to out. Returns 0, or -1 with an error
+ * message in out. */
 int kmodel_complete(const char *prompt, int max_tokens, char *out, size_t outlen,
                     struct kmodel_stats *st);
 

@@ -165,8 +165,8 @@ static void cmd_slm(int argc, char **argv) {
         }
         double secs = (double)st.ns / 1e9;
         kprintf("%s%s\n", argv[2], out);
-        kprintf("(%d tokens in %.3f s, %.1f tokens/s)\n", st.tokens, secs,
-                secs > 0 ? st.tokens / secs : 0.0);
+        kprintf("(%d prompt + %d generated tokens in %.3f s: %.1f tokens/s)\n", st.prompt_tokens,
+                st.tokens, secs, secs > 0 ? (st.tokens + st.prompt_tokens) / secs : 0.0);
         return;
     }
     kprintf("error: usage: slm info | slm query \"<prompt>\" [max_tokens]\n");

@@ -16,6 +16,9 @@ import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { x86_64Build } from '../x86_64/build.js'
+import { aarch64Build } from '../aarch64/build.js'
+import { riscv64Build } from '../riscv64/build.js'
 
 export type Arch = 'x86_64' | 'aarch64' | 'riscv64'
 export const ARCHES: readonly Arch[] = ['x86_64', 'aarch64', 'riscv64']
@@ -38,7 +41,8 @@ export interface ArchBuild {
   objcopy: string
   objcopyTarget: string
   objcopyArch: string
-  /** true once kernels/common/slm.h exists; false builds with AUTON_SLM_CORE_PENDING. */
+  /** kernels/common/slm.h exists: the inference core is in the tree (tests that need a
+   *  model check this). */
   slmCore: boolean
   /** How to boot it: QEMU binary and machine arguments (serial is added by the driver). */
   qemu: { binary: string; args: string[] }
@@ -60,41 +64,9 @@ const COMMON_CFLAGS = [
   '-Ikernels/common',
 ]
 
-interface ArchSpecific {
-  cc: string; cflags: string[]; objcopy: string; objcopyTarget: string; objcopyArch: string
-  qemu: { binary: string; args: string[] }
-}
-
-const SPECIFIC: Record<Arch, ArchSpecific> = {
-  x86_64: {
-    cc: 'gcc',
-    // SSE2 only: safe under QEMU TCG's default CPU; no red zone (exceptions use the stack);
-    // the image sits at 1 MiB, so the small code model reaches every symbol.
-    cflags: ['-m64', '-march=x86-64', '-msse2', '-mno-avx', '-mno-red-zone', '-mcmodel=small'],
-    objcopy: 'objcopy', objcopyTarget: 'elf64-x86-64', objcopyArch: 'i386:x86-64',
-    qemu: {
-      binary: 'qemu-system-x86_64',
-      // e1000e (8086:10d3) is the device the model is asked about; a restricted user-mode
-      // netdev gives it a peer (no QEMU warning) without any host network access.
-      args: ['-machine', 'pc', '-m', '256M', '-display', 'none', '-no-reboot', '-nic', 'none',
-        '-netdev', 'user,id=n0,restrict=on', '-device', 'e1000e,netdev=n0',
-        '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'],
-    },
-  },
-  aarch64: {
-    cc: 'aarch64-linux-gnu-gcc',
-    // strict alignment: before the MMU is on, all memory is Device memory on AArch64
-    cflags: ['-mcpu=cortex-a57', '-mstrict-align'],
-    objcopy: 'aarch64-linux-gnu-objcopy', objcopyTarget: 'elf64-littleaarch64', objcopyArch: 'aarch64',
-    qemu: { binary: 'qemu-system-aarch64', args: ['-M', 'virt', '-cpu', 'cortex-a57', '-m', '256M', '-display', 'none', '-no-reboot'] },
-  },
-  riscv64: {
-    cc: 'riscv64-linux-gnu-gcc',
-    cflags: ['-march=rv64gc', '-mabi=lp64d', '-mcmodel=medany'],
-    objcopy: 'riscv64-linux-gnu-objcopy', objcopyTarget: 'elf64-littleriscv', objcopyArch: 'riscv:rv64',
-    qemu: { binary: 'qemu-system-riscv64', args: ['-M', 'virt', '-bios', 'default', '-m', '256M', '-display', 'none', '-no-reboot'] },
-  },
-}
+// The arch-specific part lives with each port (kernels/<arch>/build.ts).
+type ArchSpecific = Pick<ArchBuild, 'cc' | 'cflags' | 'objcopy' | 'objcopyTarget' | 'objcopyArch' | 'qemu'>
+const SPECIFIC: Record<Arch, ArchSpecific> = { x86_64: x86_64Build, aarch64: aarch64Build, riscv64: riscv64Build }
 
 function listSources(root: string, dir: string, exts: string[]): string[] {
   const abs = path.join(root, dir)
@@ -106,31 +78,24 @@ function listSources(root: string, dir: string, exts: string[]): string[] {
     .sort()
 }
 
-// The common files that exist without the inference core (used while slm.h is missing).
-const KERNEL_ONLY_COMMON = ['kmain.c', 'kmodel.c', 'mem.c', 'palloc.c', 'pci.c', 'printf.c', 'shell.c', 'string.c']
-
 /** The build description for one arch, read from the tree under `root`. */
 export function archBuild(arch: Arch, root: string = REPO_ROOT): ArchBuild {
   const s = SPECIFIC[arch]
   if (!s) throw new Error(`kbuild: unknown arch '${arch}' (known: ${ARCHES.join(', ')})`)
-  const slmCore = existsSync(path.join(root, 'kernels/common/slm.h'))
-  const common = slmCore
-    ? listSources(root, 'kernels/common', ['.c'])
-    : KERNEL_ONLY_COMMON.map((f) => `kernels/common/${f}`)
   return {
     arch,
     cc: s.cc,
-    cflags: [...COMMON_CFLAGS, ...s.cflags, ...(slmCore ? [] : ['-DAUTON_SLM_CORE_PENDING'])],
+    cflags: [...COMMON_CFLAGS, ...s.cflags],
     ldflags: ['-nostdlib', '-static', '-no-pie', '-Wl,--build-id=none', '-Wl,-z,max-page-size=0x1000',
       '-Wl,--no-warn-rwx-segments', `-Tkernels/${arch}/linker.ld`],
     libs: ['-lgcc'],
     linkerScript: `kernels/${arch}/linker.ld`,
     archSources: listSources(root, `kernels/${arch}`, ['.c', '.S']),
-    commonSources: common,
+    commonSources: listSources(root, 'kernels/common', ['.c']),
     objcopy: s.objcopy,
     objcopyTarget: s.objcopyTarget,
     objcopyArch: s.objcopyArch,
-    slmCore,
+    slmCore: existsSync(path.join(root, 'kernels/common/slm.h')),
     qemu: s.qemu,
   }
 }
@@ -200,15 +165,22 @@ function run(argv: string[], cwd: string): Promise<void> {
 }
 
 export interface BuildResult {
+  /** The kernel (with `models`: the first one). */
   elf: string
+  /** With `models`: name → kernel-<arch>-<name>.elf. */
+  elves: Record<string, string>
   /** Every command run, in order, as shell lines. */
   commands: string[]
   ms: number
 }
 
-/** Builds kernel-<arch>.elf in `outDir` (relative to root, or absolute). `model` omitted or '' → an empty
- *  model file, i.e. a kernel that boots without a model. Commands run one after another. */
-export async function buildKernel(opts: { arch: Arch; outDir: string; model?: string; root?: string }): Promise<BuildResult> {
+/** Builds kernel-<arch>.elf in `outDir` (relative to root, or absolute). `model` omitted or
+ *  '' → an empty model file, i.e. a kernel that boots without a model. With `models`
+ *  (name → GGUF path, '' for none) the objects are compiled once and one kernel is linked
+ *  per model. Commands run one after another. */
+export async function buildKernel(opts: {
+  arch: Arch; outDir: string; model?: string; models?: Record<string, string>; root?: string
+}): Promise<BuildResult> {
   const root = opts.root ?? REPO_ROOT
   const t0 = Date.now()
   const b = archBuild(opts.arch, root)
@@ -223,16 +195,21 @@ export async function buildKernel(opts: { arch: Arch; outDir: string; model?: st
     await exec(compileArgs(b, src, obj, obj.replace(/\.o$/, '.d')))
     objs.push(obj)
   }
-  let model = opts.model
-  if (!model) {
-    model = `${out}/empty.gguf`
-    writeFileSync(path.resolve(root, model), '')
+  const models = opts.models ?? { '': opts.model ?? '' }
+  const elves: Record<string, string> = {}
+  for (const [name, given] of Object.entries(models)) {
+    const suffix = name ? `-${name}` : ''
+    let model = given
+    if (!model) {
+      model = `${out}/empty.gguf`
+      writeFileSync(path.resolve(root, model), '')
+    }
+    const modelObj = `${out}/model${suffix}.o`
+    await exec(embedModelArgs(b, model, modelObj, root))
+    elves[name] = `${out}/kernel-${opts.arch}${suffix}.elf`
+    await exec(linkArgs(b, [...objs, modelObj], elves[name]))
   }
-  const modelObj = `${out}/model.o`
-  await exec(embedModelArgs(b, model, modelObj, root))
-  const elf = `${out}/kernel-${opts.arch}.elf`
-  await exec(linkArgs(b, [...objs, modelObj], elf))
-  return { elf, commands, ms: Date.now() - t0 }
+  return { elf: Object.values(elves)[0], elves, commands, ms: Date.now() - t0 }
 }
 
 // Command line: npx tsx kernels/tools/kbuild.ts <arch> <outDir> [model.gguf]

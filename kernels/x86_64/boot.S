@@ -51,7 +51,7 @@ pdpt:   .skip 4096
 pd:     .skip 4096 * 4          /* 4 page directories x 512 x 2 MiB = first 4 GiB */
     .align 16
     .globl boot_stack_top
-boot_stack: .skip 64 * 1024
+boot_stack: .skip 256 * 1024     /* the inference core keeps 4 KiB token buffers on the stack */
 boot_stack_top:
 
     .section .text

@@ -40,24 +40,24 @@ export function anthropicProvider(config: AutonConfig, who: string, env: Env = p
     endpoint,
     secrets: [apiKey ?? authToken ?? ''],
     async chat(req: ChatRequest): Promise<ChatReply> {
-      const msg = await client.messages.create(
-        {
-          model: req.model,
-          max_tokens: req.maxTokens,
-          system: req.system,
-          messages: toMessages(req.turns),
-          ...(req.tools.length
-            ? {
-                tools: req.tools.map((t) => ({
-                  name: t.name,
-                  description: t.description,
-                  input_schema: t.inputSchema as Anthropic.Tool.InputSchema,
-                })),
-              }
-            : {}),
-        },
-        { signal: req.signal, maxRetries: 0 },
-      )
+      // client.post rather than messages.create: the latter prints model deprecation notices
+      // on the console, and the engine's output belongs to its reporters.
+      const body: Anthropic.MessageCreateParamsNonStreaming = {
+        model: req.model,
+        max_tokens: req.maxTokens,
+        system: req.system,
+        messages: toMessages(req.turns),
+        ...(req.tools.length
+          ? {
+              tools: req.tools.map((t) => ({
+                name: t.name,
+                description: t.description,
+                input_schema: t.inputSchema as Anthropic.Tool.InputSchema,
+              })),
+            }
+          : {}),
+      }
+      const msg = await client.post<Anthropic.Message>('/v1/messages', { body, signal: req.signal, maxRetries: 0 })
       let text = ''
       const toolCalls: ChatReply['toolCalls'] = []
       for (const b of msg.content) {

@@ -63,7 +63,7 @@ export async function withRetry<T>(attempt: (signal: AbortSignal) => Promise<T>,
     } catch (err) {
       if (o.signal.aborted) throw new Cancelled(o.what)
       const fault: Fault = timer.aborted
-        ? { retryable: true, reason: `no answer within ${Math.round(o.policy.timeoutMs / 1000)}s` }
+        ? { retryable: true, reason: `no answer within ${o.policy.timeoutMs < 10_000 ? `${o.policy.timeoutMs} ms` : `${Math.round(o.policy.timeoutMs / 1000)} s`}` }
         : o.classify(err)
       if (fault.afterMs !== undefined && fault.afterMs > o.policy.maxRetryAfterMs) {
         throw new Error(`${o.what} failed: ${fault.reason}; the server asked to wait ${Math.ceil(fault.afterMs / 1000)}s, more than auton waits`)

@@ -36,15 +36,27 @@ export function readInputs(root: string, inputs: string[]): InputFile[] {
   return out
 }
 
+/** All inputs together are cut here; later files are only named. */
+export const PROMPT_LIMIT = 1024 * 1024
+
 /** Inputs as the model sees them after a string prompt. */
 export function renderInputs(files: InputFile[]): string {
-  return files
-    .map((f) => {
-      if (f.text === undefined) return `<file path="${f.path}" binary="true" bytes="${f.bytes}"/>`
-      const body = f.text.length > INPUT_LIMIT ? `${f.text.slice(0, INPUT_LIMIT)}\n[… cut at ${INPUT_LIMIT} of ${f.bytes} bytes]` : f.text
-      return `<file path="${f.path}">\n${body}${body.endsWith('\n') ? '' : '\n'}</file>`
-    })
-    .join('\n\n')
+  const parts: string[] = []
+  let size = 0
+  for (const [i, f] of files.entries()) {
+    if (size > PROMPT_LIMIT) {
+      parts.push(`[… ${files.length - i} more input files not shown: ${files.slice(i).map((x) => x.path).join(', ')}; read_file reads them]`)
+      break
+    }
+    if (f.text === undefined) {
+      parts.push(`<file path="${f.path}" binary="true" bytes="${f.bytes}"/>`)
+      continue
+    }
+    const body = f.text.length > INPUT_LIMIT ? `${f.text.slice(0, INPUT_LIMIT)}\n[… cut at ${INPUT_LIMIT} of ${f.bytes} bytes]` : f.text
+    size += body.length
+    parts.push(`<file path="${f.path}">\n${body}${body.endsWith('\n') ? '' : '\n'}</file>`)
+  }
+  return parts.join('\n\n')
 }
 
 export function writeAtomic(root: string, rel: string, content: string): void {

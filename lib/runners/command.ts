@@ -4,8 +4,12 @@
 // kills the whole tree a recipe started (make -j, gcc, a trainer's OpenMP threads),
 // not only the shell. Lines "auton:progress <json|text>" on stdout set the live status.
 
-import { $, type ProcessPromise } from 'zx'
+import type { ProcessPromise } from 'zx'
 import type { Recipe, RecipeContext } from '../recipe.js'
+
+// zx is loaded on first use: it is a third of the CLI's start-up time, and a no-op
+// build (or `auton list`, or an autonfile importing 'auton') never runs a command.
+let zx: Promise<typeof import('zx')> | undefined
 
 const PROGRESS = 'auton:progress '
 
@@ -22,6 +26,8 @@ export async function runShell(text: string, ctx: RecipeContext): Promise<void> 
   if (ctx.signal.aborted) throw new Error('cancelled')
   const env: NodeJS.ProcessEnv = { ...process.env }
   const pieces = Object.assign([text], { raw: [text] }) as unknown as TemplateStringsArray
+  const { $ } = await (zx ??= import('zx'))
+  if (ctx.signal.aborted) throw new Error('cancelled')
   const p: ProcessPromise = $({
     cwd: ctx.cwd,
     env,

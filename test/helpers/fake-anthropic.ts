@@ -35,11 +35,13 @@ export function message(content: unknown[], stop: string, usage: Usage = USAGE):
 
 export const text = (t: string, usage?: Usage): Reply => message([{ type: 'text', text: t }], 'end_turn', usage)
 
-/** One or more tool calls in one assistant turn. */
-export function toolUse(calls: Array<[name: string, input: unknown]> | [name: string, input: unknown], usage?: Usage): Reply {
-  const list = (typeof calls[0] === 'string' ? [calls] : calls) as Array<[string, unknown]>
+/** One tool call as the assistant's turn. */
+export const toolUse = (name: string, input: unknown, usage?: Usage): Reply => toolUses([[name, input]], usage)
+
+/** Several tool calls in one assistant turn. */
+export function toolUses(calls: Array<[name: string, input: unknown]>, usage?: Usage): Reply {
   return message(
-    list.map(([name, input]) => ({ type: 'tool_use', id: `toolu_${nextId++}`, name, input, caller: { type: 'direct' } })),
+    calls.map(([name, input]) => ({ type: 'tool_use', id: `toolu_${nextId++}`, name, input, caller: { type: 'direct' } })),
     'tool_use',
     usage,
   )

@@ -87,7 +87,7 @@ export function referenceGreedy(cfg: ModelConfig, w: Weights, prompt: number[], 
     }
     return matvec(w('output.weight'), rmsnorm(x, w('output_norm.weight'), cfg.norm_eps), cfg.vocab_size)
   }
-  let logits = new Float64Array(0)
+  let logits: Float64Array = new Float64Array(0)
   prompt.forEach((t, pos) => (logits = forward(t, pos)))
   const ids: number[] = []
   const margins: number[] = []

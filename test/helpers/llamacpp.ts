@@ -22,7 +22,7 @@ export function getCpuLlama(): Promise<Llama> {
     usePrebuiltBinaries: true,
     progressLogs: false,
     logLevel: LlamaLogLevel.error,
-    maxThreads: 2,
+    maxThreads: 1, // tiny models: one thread; more only spin against the other tests on a shared CPU
   }))
   return llama
 }
@@ -48,7 +48,7 @@ export async function llamaCppGreedy(ggufPath: string, prompt: string | number[]
       if (bos == null) throw new Error(`${ggufPath}: model has no BOS token`)
       ids = [bos, ...ids]
     }
-    const context = await model.createContext({ contextSize: Math.max(64, ids.length + nTokens + 8), batchSize: 64, threads: 2 })
+    const context = await model.createContext({ contextSize: Math.max(64, ids.length + nTokens + 8), batchSize: 64, threads: 1 })
     try {
       const seq = context.getSequence()
       const out: number[] = []

@@ -1,0 +1,418 @@
+/* model.c — llama forward pass for F32/F16/Q8_0/Q4_0 weights (see model.h). */
+#include "model.h"
+#include "slm_math.h"
+#include "klib.h"
+
+#ifdef _OPENMP /* host builds only; the kernels are single-threaded */
+#define PARALLEL_ROWS(rows, cols) _Pragma("omp parallel for schedule(static) if((long)(rows) * (cols) >= 65536)")
+#else
+#define PARALLEL_ROWS(rows, cols)
+#endif
+
+#define QK 32 /* elements per Q8_0/Q4_0 block */
+
+static float fp16_table[65536]; /* fp16 bits -> float, filled by model_load */
+
+static inline float h2f(uint16_t h) { return fp16_table[h]; }
+static inline float round_fp16(float x) { return h2f(slm_fp32_to_fp16(x)); }
+
+/* ---- vector kernels ---- */
+
+/* RMSNorm as ggml computes it: sum of squares in double, scale in float. */
+static void rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) sum += (double)(x[i] * x[i]);
+    float scale = 1.0f / slm_sqrtf((float)(sum / n + eps));
+    for (int i = 0; i < n; i++) out[i] = (x[i] * scale) * w[i];
+}
+
+/* Activation -> Q8_0, like ggml's AVX2 quantize_row_q8_0: d = amax/127 stored as
+ * fp16, values round(x * 127/amax) to nearest even. */
+static void quantize_q8_0(const float *x, int n, int8_t *q, float *d) {
+    for (int b = 0; b < n / QK; b++) {
+        const float *xb = x + b * QK;
+        float amax = 0.0f;
+        for (int j = 0; j < QK; j++) {
+            float a = xb[j] < 0 ? -xb[j] : xb[j];
+            if (a > amax) amax = a;
+        }
+        float id = amax != 0.0f ? 127.f / amax : 0.0f;
+        d[b] = round_fp16(amax / 127.f);
+        for (int j = 0; j < QK; j++) q[b * QK + j] = (int8_t)slm_roundf_even(xb[j] * id);
+    }
+}
+
+static float dot_f32(const float *w, const float *x, int n) {
+    float acc[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += w[i + k] * x[i + k];
+    float sum = 0.0f;
+    for (; i < n; i++) sum += w[i] * x[i];
+    return sum + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+static float dot_f16(const uint8_t *w, const float *x, int n) {
+    float acc[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += h2f(gguf_rd16(w + 2 * (i + k))) * x[i + k];
+    float sum = 0.0f;
+    for (; i < n; i++) sum += h2f(gguf_rd16(w + 2 * i)) * x[i];
+    return sum + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+/* Q8_0 block: fp16 d, 32 x int8. Integer dot per block, scaled by d_w * d_x. */
+static float dot_q8_0(const uint8_t *w, const int8_t *xq, const float *xd, int n) {
+    float sum = 0.0f;
+    for (int b = 0; b < n / QK; b++, w += 34) {
+        const int8_t *qs = (const int8_t *)(w + 2);
+        const int8_t *xs = xq + b * QK;
+        int isum = 0;
+        for (int j = 0; j < QK; j++) isum += qs[j] * xs[j];
+        sum += (h2f(gguf_rd16(w)) * xd[b]) * (float)isum;
+    }
+    return sum;
+}
+
+/* Q4_0 block: fp16 d, 16 bytes; byte j holds element j (low nibble) and j+16
+ * (high nibble), each stored +8. */
+static float dot_q4_0(const uint8_t *w, const int8_t *xq, const float *xd, int n) {
+    float sum = 0.0f;
+    for (int b = 0; b < n / QK; b++, w += 18) {
+        const uint8_t *qs = w + 2;
+        const int8_t *xs = xq + b * QK;
+        int isum = 0;
+        for (int j = 0; j < QK / 2; j++)
+            isum += ((qs[j] & 0x0f) - 8) * xs[j] + ((qs[j] >> 4) - 8) * xs[j + QK / 2];
+        sum += (h2f(gguf_rd16(w)) * xd[b]) * (float)isum;
+    }
+    return sum;
+}
+
+/* out[rows] = W[rows, cols] x[cols]. Quantized weights see x quantized to Q8_0,
+ * F16 weights see x rounded to fp16 (ggml's vec_dot_type for each). */
+static void matvec(slm_state *s, float *out, const slm_mat *W, const float *x) {
+    int rows = W->rows, cols = W->cols;
+    const uint8_t *data = W->data;
+    size_t rb = W->row_bytes;
+    if (W->type == GGML_F32) {
+        PARALLEL_ROWS(rows, cols)
+        for (int r = 0; r < rows; r++) out[r] = dot_f32((const float *)(data + r * rb), x, cols);
+    } else if (W->type == GGML_F16) {
+        float *xh = s->xh;
+        for (int i = 0; i < cols; i++) xh[i] = round_fp16(x[i]);
+        PARALLEL_ROWS(rows, cols)
+        for (int r = 0; r < rows; r++) out[r] = dot_f16(data + r * rb, xh, cols);
+    } else {
+        quantize_q8_0(x, cols, s->aq, s->ad);
+        const int8_t *xq = s->aq;
+        const float *xd = s->ad;
+        if (W->type == GGML_Q8_0) {
+            PARALLEL_ROWS(rows, cols)
+            for (int r = 0; r < rows; r++) out[r] = dot_q8_0(data + r * rb, xq, xd, cols);
+        } else {
+            PARALLEL_ROWS(rows, cols)
+            for (int r = 0; r < rows; r++) out[r] = dot_q4_0(data + r * rb, xq, xd, cols);
+        }
+    }
+}
+
+/* One row of the embedding table, dequantized. */
+static void embed_row(float *out, const slm_mat *E, int row) {
+    const uint8_t *p = E->data + (size_t)row * E->row_bytes;
+    for (int b = 0; b < E->cols / (E->type == GGML_F32 || E->type == GGML_F16 ? 1 : QK); b++) {
+        switch (E->type) {
+        case GGML_F32: out[b] = ((const float *)p)[b]; break;
+        case GGML_F16: out[b] = h2f(gguf_rd16(p + 2 * b)); break;
+        case GGML_Q8_0: {
+            const uint8_t *blk = p + 34 * b;
+            float d = h2f(gguf_rd16(blk));
+            for (int j = 0; j < QK; j++) out[b * QK + j] = d * (float)((const int8_t *)(blk + 2))[j];
+            break;
+        }
+        default: { /* Q4_0 */
+            const uint8_t *blk = p + 18 * b;
+            float d = h2f(gguf_rd16(blk));
+            for (int j = 0; j < QK / 2; j++) {
+                out[b * QK + j] = (float)((blk[2 + j] & 0x0f) - 8) * d;
+                out[b * QK + j + QK / 2] = (float)((blk[2 + j] >> 4) - 8) * d;
+            }
+        }
+        }
+    }
+}
+
+/* ggml rope, "norm" mode: pair (x[2i], x[2i+1]) turns by pos * theta^(-2i/rope_dim);
+ * the angle is built by repeated float multiplication exactly as ggml does. */
+static void rope_angles(float *cs, int pos, int rope_dim, float theta_base) {
+    float theta_scale = slm_powf(theta_base, -2.0f / (float)rope_dim);
+    float theta = (float)pos;
+    for (int i = 0; i < rope_dim; i += 2) {
+        cs[i] = slm_cosf(theta);
+        cs[i + 1] = slm_sinf(theta);
+        theta *= theta_scale;
+    }
+}
+
+static void rope_apply(float *x, int n_heads, int head_dim, int rope_dim, const float *cs) {
+    for (int h = 0; h < n_heads; h++) {
+        float *v = x + h * head_dim;
+        for (int i = 0; i < rope_dim; i += 2) {
+            float x0 = v[i], x1 = v[i + 1];
+            v[i] = x0 * cs[i] - x1 * cs[i + 1];
+            v[i + 1] = x0 * cs[i + 1] + x1 * cs[i];
+        }
+    }
+}
+
+/* Attention for one query head over cached positions 0..pos, following
+ * llama.cpp's CPU flash-attention kernel: q rounded to fp16, scores from fp16
+ * K, online softmax, V accumulated in an fp16 vector. */
+static void attend(float *out, const float *q, const uint16_t *kc, const uint16_t *vc, int kv_stride, int pos,
+                   int head_dim, float *acc) {
+    float qh[512];
+    float scale = 1.0f / slm_sqrtf((float)head_dim);
+    for (int d = 0; d < head_dim; d++) { qh[d] = round_fp16(q[d]); acc[d] = 0.0f; }
+    float M = -SLM_INFINITY, S = 0.0f;
+    for (int t = 0; t <= pos; t++) {
+        const uint16_t *k = kc + (size_t)t * kv_stride, *v = vc + (size_t)t * kv_stride;
+        double dot = 0.0;
+        for (int d = 0; d < head_dim; d++) dot += (double)(h2f(k[d]) * qh[d]);
+        float sc = (float)dot * scale;
+        float ms = 1.0f, vs = 1.0f;
+        if (sc > M) {
+            float m_old = M;
+            M = sc;
+            ms = slm_expf(m_old - M);
+            for (int d = 0; d < head_dim; d++) acc[d] = round_fp16(acc[d] * ms);
+        } else {
+            vs = slm_expf(sc - M);
+        }
+        for (int d = 0; d < head_dim; d++) acc[d] = round_fp16(acc[d] + h2f(v[d]) * vs);
+        S = S * ms + vs;
+    }
+    float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int d = 0; d < head_dim; d++) out[d] = acc[d] * inv;
+}
+
+float *model_forward(const slm_model *m, slm_state *s, int token, int pos) {
+    const slm_config *c = &m->c;
+    int dim = c->dim, hd = c->head_dim, kv_dim = c->n_kv_heads * hd;
+    int group = c->n_heads / c->n_kv_heads;
+
+    embed_row(s->x, &m->tok_embd, token);
+    rope_angles(s->rope_cs, pos, c->rope_dim, c->rope_theta);
+
+    for (int l = 0; l < c->n_layers; l++) {
+        const slm_layer *L = &m->layers[l];
+        uint16_t *kc = s->k_cache + (size_t)l * c->ctx_len * kv_dim;
+        uint16_t *vc = s->v_cache + (size_t)l * c->ctx_len * kv_dim;
+
+        rmsnorm(s->xb, s->x, L->attn_norm, dim, c->eps);
+        matvec(s, s->q, &L->wq, s->xb);
+        matvec(s, s->k, &L->wk, s->xb);
+        matvec(s, s->v, &L->wv, s->xb);
+        rope_apply(s->q, c->n_heads, hd, c->rope_dim, s->rope_cs);
+        rope_apply(s->k, c->n_kv_heads, hd, c->rope_dim, s->rope_cs);
+        for (int i = 0; i < kv_dim; i++) {
+            kc[(size_t)pos * kv_dim + i] = slm_fp32_to_fp16(s->k[i]);
+            vc[(size_t)pos * kv_dim + i] = slm_fp32_to_fp16(s->v[i]);
+        }
+        for (int h = 0; h < c->n_heads; h++) {
+            int kvh = h / group;
+            attend(s->att + h * hd, s->q + h * hd, kc + kvh * hd, vc + kvh * hd, kv_dim, pos, hd, s->xb2);
+        }
+        matvec(s, s->xb2, &L->wo, s->att);
+        for (int i = 0; i < dim; i++) s->x[i] += s->xb2[i];
+
+        rmsnorm(s->xb, s->x, L->ffn_norm, dim, c->eps);
+        matvec(s, s->hb, &L->w_gate, s->xb);
+        matvec(s, s->hb2, &L->w_up, s->xb);
+        for (int i = 0; i < c->ffn_dim; i++) {
+            float g = s->hb[i];
+            s->hb[i] = g / (1.0f + slm_expf(-g)) * s->hb2[i]; /* SwiGLU */
+        }
+        matvec(s, s->xb2, &L->w_down, s->hb);
+        for (int i = 0; i < dim; i++) s->x[i] += s->xb2[i];
+    }
+    rmsnorm(s->x, s->x, m->output_norm, dim, c->eps);
+    matvec(s, s->logits, &m->output, s->x);
+    return s->logits;
+}
+
+/* ---- loading ---- */
+
+static int load_fail(errbuf *e, const char *what, const char *name, const char *why) {
+    errbuf_s(e, "model: ");
+    errbuf_s(e, what);
+    errbuf_s(e, name);
+    errbuf_s(e, why);
+    return -1;
+}
+
+static int need_u32(const gguf_file *f, const char *key, uint32_t *v, errbuf *e, int required) {
+    int r = gguf_get_u32(f, key, v);
+    if (r == -2) return load_fail(e, "key ", key, " must be UINT32");
+    if (r == -1 && required) return load_fail(e, "key ", key, " is missing");
+    return 0;
+}
+
+int model_read_config(slm_config *c, const gguf_file *f, errbuf *e) {
+    gguf_str arch;
+    uint32_t v[8];
+    if (gguf_get_str(f, "general.architecture", &arch) != 0) return load_fail(e, "key ", "general.architecture", " is missing");
+    if (!gguf_str_eq(arch, "llama")) return load_fail(e, "", "general.architecture", " is not \"llama\" (the only supported architecture)");
+    if (need_u32(f, "llama.context_length", &v[0], e, 1) || need_u32(f, "llama.embedding_length", &v[1], e, 1) ||
+        need_u32(f, "llama.block_count", &v[2], e, 1) || need_u32(f, "llama.feed_forward_length", &v[3], e, 1) ||
+        need_u32(f, "llama.attention.head_count", &v[4], e, 1))
+        return -1;
+    v[5] = v[4];
+    if (need_u32(f, "llama.attention.head_count_kv", &v[5], e, 0)) return -1;
+    for (int i = 0; i < 6; i++)
+        if (v[i] == 0 || v[i] > (1u << 20)) return load_fail(e, "", "hyperparameters", " must be between 1 and 2^20");
+    c->ctx_len = (int)v[0];
+    c->dim = (int)v[1];
+    c->n_layers = (int)v[2];
+    c->ffn_dim = (int)v[3];
+    c->n_heads = (int)v[4];
+    c->n_kv_heads = (int)v[5];
+    if (c->dim % c->n_heads || (c->dim / c->n_heads) % 2 || c->n_heads % c->n_kv_heads)
+        return load_fail(e, "", "head counts", ": dim/n_heads must be an even integer and n_heads a multiple of n_kv_heads");
+    c->head_dim = c->dim / c->n_heads;
+    if (c->head_dim > 512) return load_fail(e, "", "head size", " over 512 is not supported");
+    v[6] = (uint32_t)c->head_dim;
+    if (need_u32(f, "llama.rope.dimension_count", &v[6], e, 0)) return -1;
+    if (v[6] == 0 || v[6] % 2 || v[6] > (uint32_t)c->head_dim)
+        return load_fail(e, "key ", "llama.rope.dimension_count", " must be even and at most the head size");
+    c->rope_dim = (int)v[6];
+    if (gguf_get_f32(f, "llama.attention.layer_norm_rms_epsilon", &c->eps) != 0)
+        return load_fail(e, "key ", "llama.attention.layer_norm_rms_epsilon", " (FLOAT32) is missing");
+    c->rope_theta = 10000.0f;
+    int r = gguf_get_f32(f, "llama.rope.freq_base", &c->rope_theta);
+    if (r == -2 || !(c->rope_theta > 0.0f)) return load_fail(e, "key ", "llama.rope.freq_base", " must be a positive FLOAT32");
+    gguf_tensor t;
+    if (!gguf_find_tensor(f, "token_embd.weight", &t) || t.n_dims != 2)
+        return load_fail(e, "tensor ", "token_embd.weight", " is missing or not 2-D");
+    if (t.ne[1] > (1u << 24) || t.ne[0] != (uint64_t)c->dim)
+        return load_fail(e, "tensor ", "token_embd.weight", " must be [vocab, embedding_length] with vocab <= 2^24");
+    c->vocab = (int)t.ne[1];
+    return 0;
+}
+
+static void tensor_name(char *buf, int layer, const char *suffix) {
+    errbuf b = errbuf_init(buf, 64);
+    if (layer >= 0) { errbuf_s(&b, "blk."); errbuf_u(&b, (uint64_t)layer); errbuf_s(&b, "."); }
+    errbuf_s(&b, suffix);
+}
+
+static int get_mat(const gguf_file *f, int layer, const char *suffix, int rows, int cols, slm_mat *m, errbuf *e) {
+    char name[64];
+    gguf_tensor t;
+    tensor_name(name, layer, suffix);
+    if (!gguf_find_tensor(f, name, &t)) return load_fail(e, "tensor ", name, " is missing");
+    if (t.n_dims != 2 || t.ne[0] != (uint64_t)cols || t.ne[1] != (uint64_t)rows) {
+        load_fail(e, "tensor ", name, " has the wrong shape: expected ne = [");
+        errbuf_u(e, (uint64_t)cols); errbuf_s(e, ", "); errbuf_u(e, (uint64_t)rows); errbuf_s(e, "]");
+        return -1;
+    }
+    if (t.type != GGML_F32 && t.type != GGML_F16 && t.type != GGML_Q8_0 && t.type != GGML_Q4_0) {
+        load_fail(e, "tensor ", name, " has type ");
+        errbuf_s(e, gguf_type_name(t.type));
+        errbuf_s(e, "; supported: F32, F16, Q8_0, Q4_0");
+        return -1;
+    }
+    if (t.type == GGML_F32 && ((uintptr_t)t.data & 3))
+        return load_fail(e, "tensor ", name, " data is not 4-byte aligned: place the GGUF at an aligned address");
+    m->type = t.type;
+    m->data = t.data;
+    m->rows = rows;
+    m->cols = cols;
+    m->row_bytes = (size_t)(t.nbytes / t.ne[1]);
+    return 0;
+}
+
+static int get_vec(const gguf_file *f, int layer, const char *suffix, int n, const float **out, errbuf *e) {
+    char name[64];
+    gguf_tensor t;
+    tensor_name(name, layer, suffix);
+    if (!gguf_find_tensor(f, name, &t)) return load_fail(e, "tensor ", name, " is missing");
+    if (t.n_dims != 1 || t.ne[0] != (uint64_t)n || t.type != GGML_F32)
+        return load_fail(e, "tensor ", name, " must be a 1-D F32 vector of embedding_length");
+    if ((uintptr_t)t.data & 3) return load_fail(e, "tensor ", name, " data is not 4-byte aligned");
+    *out = t.data;
+    return 0;
+}
+
+/* Every activation buffer and the KV cache, in bytes, in slm_state's field order;
+ * state_init and model_memory both use this list so they cannot disagree. */
+enum { N_BUFS = 16 };
+static void state_sizes(const slm_config *c, size_t sz[N_BUFS]) {
+    size_t q_dim = (size_t)c->n_heads * c->head_dim, kv_dim = (size_t)c->n_kv_heads * c->head_dim;
+    size_t big = (size_t)(c->dim > c->ffn_dim ? c->dim : c->ffn_dim);
+    if (q_dim > big) big = q_dim;
+    size_t kv = (size_t)c->n_layers * c->ctx_len * kv_dim * 2; /* fp16 */
+    size_t s[N_BUFS] = {4 * (size_t)c->dim, 4 * big, 4 * big, 4 * q_dim, 4 * kv_dim, 4 * kv_dim, 4 * big,
+                        4 * big, 4 * big, 4 * (size_t)c->vocab, big, 4 * (big / QK + 1), 4 * big,
+                        4 * (size_t)c->rope_dim, kv, kv};
+    for (int i = 0; i < N_BUFS; i++) sz[i] = s[i];
+}
+
+size_t model_memory(const slm_config *c) {
+    size_t sz[N_BUFS], total = arena_round((size_t)c->n_layers * sizeof(slm_layer)) + 2 * ARENA_ALIGN;
+    state_sizes(c, sz);
+    for (int i = 0; i < N_BUFS; i++) total += arena_round(sz[i]);
+    return total;
+}
+
+int model_load(slm_model *m, const gguf_file *f, slm_arena *a, errbuf *e) {
+    memset(m, 0, sizeof *m);
+    if (model_read_config(&m->c, f, e)) return -1;
+    const slm_config *c = &m->c;
+    int dim = c->dim, q_dim = c->n_heads * c->head_dim, kv_dim = c->n_kv_heads * c->head_dim;
+
+    if (fp16_table[0x3c00] != 1.0f) /* once: 0x3c00 is fp16 1.0 */
+        for (uint32_t h = 0; h < 65536; h++) fp16_table[h] = slm_fp16_to_fp32((uint16_t)h);
+
+    if (get_mat(f, -1, "token_embd.weight", c->vocab, dim, &m->tok_embd, e)) return -1;
+    if (get_vec(f, -1, "output_norm.weight", dim, &m->output_norm, e)) return -1;
+    gguf_tensor t;
+    if (gguf_find_tensor(f, "output.weight", &t)) {
+        if (get_mat(f, -1, "output.weight", c->vocab, dim, &m->output, e)) return -1;
+    } else {
+        m->output = m->tok_embd; /* tied embeddings */
+    }
+    m->layers = arena_alloc(a, (size_t)c->n_layers * sizeof(slm_layer));
+    if (!m->layers) return load_fail(e, "", "arena", " too small for the layer table");
+    for (int l = 0; l < c->n_layers; l++) {
+        slm_layer *L = &m->layers[l];
+        if (get_vec(f, l, "attn_norm.weight", dim, &L->attn_norm, e) ||
+            get_mat(f, l, "attn_q.weight", q_dim, dim, &L->wq, e) ||
+            get_mat(f, l, "attn_k.weight", kv_dim, dim, &L->wk, e) ||
+            get_mat(f, l, "attn_v.weight", kv_dim, dim, &L->wv, e) ||
+            get_mat(f, l, "attn_output.weight", dim, q_dim, &L->wo, e) ||
+            get_vec(f, l, "ffn_norm.weight", dim, &L->ffn_norm, e) ||
+            get_mat(f, l, "ffn_gate.weight", c->ffn_dim, dim, &L->w_gate, e) ||
+            get_mat(f, l, "ffn_up.weight", c->ffn_dim, dim, &L->w_up, e) ||
+            get_mat(f, l, "ffn_down.weight", dim, c->ffn_dim, &L->w_down, e))
+            return -1;
+    }
+    m->weight_type = m->layers[0].wq.type;
+    for (uint64_t i = 0; i < f->n_tensors; i++) {
+        gguf_tensor_at(f, i, &t);
+        m->weight_bytes += t.nbytes;
+    }
+    return 0;
+}
+
+int state_init(slm_state *s, const slm_config *c, slm_arena *a) {
+    void **bufs[N_BUFS] = {(void **)&s->x, (void **)&s->xb, (void **)&s->xb2, (void **)&s->q, (void **)&s->k,
+                           (void **)&s->v, (void **)&s->att, (void **)&s->hb, (void **)&s->hb2,
+                           (void **)&s->logits, (void **)&s->aq, (void **)&s->ad, (void **)&s->xh,
+                           (void **)&s->rope_cs, (void **)&s->k_cache, (void **)&s->v_cache};
+    size_t sz[N_BUFS];
+    state_sizes(c, sz);
+    for (int i = 0; i < N_BUFS; i++)
+        if (!(*bufs[i] = arena_alloc(a, sz[i]))) return -1;
+    return 0;
+}

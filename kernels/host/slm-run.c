@@ -1,0 +1,163 @@
+/* slm-run — run the kernels' inference core (kernels/common) on the host.
+ *
+ *   slm-run MODEL.gguf --prompt "PCI device 8086:10d3 is" [--n 32] [--greedy]
+ *           [--topk K --seed S] [--ids]
+ *       prints the completion; with --ids also a line of the generated token ids
+ *   slm-run MODEL.gguf --prompt TEXT --tokenize
+ *       prints the prompt's token ids (the model's tokenizer; BOS if it wants one)
+ *   slm-run MODEL.gguf --ppl FILE.txt [--max-tokens N]
+ *       prints {"ppl":..., "nll":..., "tokens":..., ...} for the text in FILE
+ *
+ * Timing goes to stderr. The GGUF is read into memory and used in place, exactly
+ * as the kernels use their embedded copy.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/slm.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *fmt, const char *a, const char *b) {
+    fprintf(stderr, "slm-run: ");
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, "\n");
+    exit(2);
+}
+
+/* Whole file into 64-byte aligned memory (F32 tensors need aligned data). */
+static unsigned char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) die("cannot open %s: %s", path, strerror(errno));
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    if (n < 0) die("cannot size %s%s", path, "");
+    unsigned char *buf = aligned_alloc(64, ((size_t)n + 64) / 64 * 64);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) die("cannot read %s%s", path, "");
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static void print_line(const char *line) { fprintf(stderr, "%s\n", line); }
+
+typedef struct {
+    int ids[8192];
+    int n;
+} generated;
+
+static int on_token(int id, const char *piece, size_t len, void *user) {
+    generated *g = user;
+    if (g->n < 8192) g->ids[g->n++] = id;
+    fwrite(piece, 1, len, stdout);
+    fflush(stdout);
+    return 0;
+}
+
+static int run_ppl(const char *path, long max_tokens) {
+    size_t len;
+    char *text = (char *)read_file(path, &len);
+    int *toks = malloc((len + 2) * sizeof(int));
+    int n = slm_tokenize(text, len, 0, toks, (int)len + 2);
+    if (n < 0) die("cannot tokenize %s%s", path, "");
+    if (max_tokens > 0 && n > max_tokens) n = (int)max_tokens;
+    int ctx = slm_context_length(), vocab = slm_vocab_size(), bos = slm_bos(), use_bos = slm_add_bos() && bos >= 0;
+    double nll = 0.0, t0 = now_s();
+    long scored = 0, chunks = 0, evaluated = 0;
+    /* Independent chunks of ctx tokens (BOS first if the model wants one); every
+     * token after the first of a chunk is scored given its prefix. */
+    int per_chunk = ctx - use_bos;
+    for (int start = 0; start + 1 < n; start += per_chunk) {
+        int m = n - start < per_chunk ? n - start : per_chunk;
+        int pos = 0;
+        const float *logits = NULL;
+        if (use_bos) logits = slm_eval(bos, pos++);
+        for (int i = 0; i < m; i++) {
+            int tok = toks[start + i];
+            if (logits && i > 0) {
+                double max = logits[0], sum = 0.0;
+                for (int v = 1; v < vocab; v++) if (logits[v] > max) max = logits[v];
+                for (int v = 0; v < vocab; v++) sum += exp((double)logits[v] - max);
+                nll += -((double)logits[tok] - max - log(sum));
+                scored++;
+            }
+            logits = slm_eval(tok, pos++);
+            evaluated++;
+        }
+        chunks++;
+    }
+    double dt = now_s() - t0;
+    if (!scored) die("%s has too few tokens to score%s", path, "");
+    printf("{\"ppl\":%.4f,\"nll\":%.6f,\"tokens\":%ld,\"chunks\":%ld,\"ctx\":%d,\"seconds\":%.3f,\"tokens_per_s\":%.1f}\n",
+           exp(nll / scored), nll / scored, scored, chunks, ctx, dt, evaluated / dt);
+    free(toks);
+    free(text);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *model = NULL, *prompt = NULL, *ppl = NULL;
+    long n = 32, topk = 0, max_tokens = 0;
+    unsigned long long seed = 0;
+    int want_ids = 0, tokenize = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "--prompt") && has) prompt = argv[++i];
+        else if (!strcmp(a, "--n") && has) n = strtol(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--topk") && has) topk = strtol(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--seed") && has) seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--ppl") && has) ppl = argv[++i];
+        else if (!strcmp(a, "--max-tokens") && has) max_tokens = strtol(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--greedy")) topk = 0;
+        else if (!strcmp(a, "--ids")) want_ids = 1;
+        else if (!strcmp(a, "--tokenize")) tokenize = 1;
+        else if (a[0] != '-' && !model) model = a;
+        else die("unknown or incomplete option %s%s (see the usage in kernels/host/slm-run.c)", a, "");
+    }
+    if (!model || (!prompt && !ppl))
+        die("usage: slm-run MODEL.gguf --prompt TEXT [--n N] [--topk K --seed S] [--ids] [--tokenize]%s%s\n"
+            "       slm-run MODEL.gguf --ppl FILE.txt [--max-tokens N]", "", "");
+
+    size_t len;
+    unsigned char *buf = read_file(model, &len);
+    size_t need = slm_arena_bytes(buf, len);
+    void *arena = malloc(need ? need : 1);
+    char err[256];
+    if (slm_load(buf, len, arena, need, err, sizeof err) != 0) die("%s: %s", model, err);
+    if (getenv("SLM_INFO")) slm_info(print_line);
+
+    if (ppl) return run_ppl(ppl, max_tokens);
+
+    if (tokenize) {
+        int cap = (int)strlen(prompt) + 2, *ids = malloc((size_t)cap * sizeof(int));
+        int k = slm_tokenize(prompt, strlen(prompt), slm_add_bos(), ids, cap);
+        for (int i = 0; i < k; i++) printf(i ? " %d" : "%d", ids[i]);
+        printf("\n");
+        return 0;
+    }
+
+    static generated g;
+    slm_result res;
+    double t0 = now_s();
+    if (slm_generate(prompt, (int)n, (int)topk, seed, on_token, &g, &res, err, sizeof err) != 0)
+        die("%s%s", err, "");
+    double dt = now_s() - t0;
+    printf("\n");
+    if (want_ids) {
+        for (int i = 0; i < g.n; i++) printf(i ? " %d" : "%d", g.ids[i]);
+        printf("\n");
+    }
+    fprintf(stderr, "slm-run: %d prompt + %d generated tokens in %.3f s (%.1f tok/s)%s\n", res.n_prompt,
+            res.n_generated, dt, (res.n_prompt + res.n_generated) / dt, res.hit_eos ? ", stopped at EOS" : "");
+    return 0;
+}

@@ -1,0 +1,201 @@
+// remote-cache.test.ts — the Bazel HTTP cache protocol against a real nginx (WebDAV PUT)
+// on 127.0.0.1: push from one checkout, restore in another, and the ways a server fails.
+
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createHash } from 'node:crypto'
+import { createServer, type Socket } from 'node:net'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Project, show, type RunResult } from '../helpers/project.js'
+import { Nginx } from '../helpers/nginx.js'
+import { authHeader, parseAction } from '../../lib/remote-cache.js'
+
+// A → D (a directory output) → top, and A → top
+const AUTONFILE = (extraA = '') => `import { target, sh } from 'auton'
+const A = target('A', { inputs: ['src/a.txt'], outputs: ['out/A.txt'], run: sh\`cat src/a.txt > out/A.txt; echo A >> runs.log${extraA}\` })
+const D = target('D', { inputs: [A], outputs: ['out/dir'], run: sh\`mkdir -p out/dir/sub && cp \${A} out/dir/sub/x.txt && echo hi > out/dir/y.txt && echo D >> runs.log\` })
+target('top', { inputs: [A, D], outputs: ['out/top.txt'], default: true, run: sh\`cat \${A} out/dir/y.txt > out/top.txt && echo top >> runs.log\` })
+`
+const SRC = 'alpha beta\n'
+
+const project = (extra: Record<string, string> = {}) => new Project({ 'autonfile.ts': AUTONFILE(), 'src/a.txt': SRC, ...extra })
+const warnings = (r: RunResult) => r.events.filter((e) => e.type === 'warning').map((e) => String(e.message))
+const sha = (s: string) => createHash('sha256').update(s).digest('hex')
+
+const t = suite('remote cache (nginx WebDAV)')
+
+t('push from one checkout, restore every target in a clean second checkout, zero steps run', async () => {
+  const server = await Nginx.start()
+  const one = project()
+  const two = project()
+  try {
+    const first = await one.build('--remote-cache', server.url)
+    assert.is(first.code, 0, show(first))
+    assert.equal(first.with('ran'), ['A', 'D', 'top'])
+    assert.equal(warnings(first), [])
+    // the upload finished before the build exited: three AC entries, each our own JSON
+    const ac = readdirSync(join(server.data, 'ac'))
+    assert.is(ac.length, 3)
+    for (const key of ac) {
+      const rec = parseAction(readFileSync(join(server.data, 'ac', key), 'utf8'), key)
+      assert.type(rec, 'object', `AC entry ${key}: ${rec}`)
+    }
+    assert.ok(existsSync(join(server.data, 'cas', sha(SRC))), 'the blob of out/A.txt is on the server')
+
+    const second = await two.build('--remote-cache', server.url)
+    assert.is(second.code, 0, show(second))
+    assert.is(second.summary?.ran, 0, show(second))
+    assert.is(second.summary?.restored, 3)
+    for (const e of second.events.filter((e) => e.type === 'target')) assert.is(e.source, 'remote', `${e.name}`)
+    assert.is(two.read('out/top.txt'), SRC + 'hi\n')
+    assert.is(two.read('out/dir/sub/x.txt'), SRC)
+    assert.not.ok(two.exists('runs.log'), 'no recipe ran in the second checkout')
+    const third = await two.build('--remote-cache', server.url)
+    assert.equal(third.with('up-to-date'), ['A', 'D', 'top'])
+  } finally {
+    one.remove()
+    two.remove()
+    await server.remove()
+  }
+})
+
+t('read-only mode restores but never uploads', async () => {
+  const server = await Nginx.start()
+  const one = project({ 'auton.toml': `[cache]\nremote = "${server.url}"\nremote_read_only = true\n` })
+  try {
+    const r = await one.build()
+    assert.is(r.code, 0, show(r))
+    assert.equal(r.with('ran'), ['A', 'D', 'top'])
+    assert.ok(server.requests().some((l) => l.startsWith('GET /cache/ac/')), 'it looked the targets up')
+    assert.equal(server.requests().filter((l) => !l.startsWith('GET ')), [], 'no PUT or HEAD')
+  } finally {
+    one.remove()
+    await server.remove()
+  }
+})
+
+t('a server stopped mid-build: the build succeeds with exactly one warning', async () => {
+  const server = await Nginx.start()
+  // A's recipe stops the server and waits until it is gone
+  const stop = `; kill ${server.pid}; for i in $(seq 100); do kill -0 ${server.pid} 2>/dev/null || break; sleep 0.05; done`
+  const one = new Project({
+    'autonfile.ts': AUTONFILE(stop),
+    'src/a.txt': SRC,
+    'auton.toml': `[cache]\nremote = "${server.url}"\n`,
+  })
+  try {
+    const t0 = Date.now()
+    const r = await one.build()
+    assert.is(r.code, 0, show(r))
+    assert.equal(r.with('ran'), ['A', 'D', 'top'])
+    const w = warnings(r)
+    assert.is(w.length, 1, show(r))
+    assert.match(w[0], /remote cache unavailable, continuing with the local cache only/)
+    assert.ok(Date.now() - t0 < 10_000, 'bounded: no long waits on a dead server')
+    assert.is(one.read('out/top.txt'), SRC + 'hi\n')
+  } finally {
+    one.remove()
+    await server.remove()
+  }
+})
+
+t('a server that accepts but never answers costs one request timeout and one warning', async () => {
+  const sockets: Socket[] = []
+  const silent = createServer((s) => sockets.push(s))
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()))
+  const url = `http://127.0.0.1:${(silent.address() as { port: number }).port}/cache`
+  const one = project()
+  try {
+    const t0 = Date.now()
+    const r = await one.build('--remote-cache', url)
+    const ms = Date.now() - t0
+    assert.is(r.code, 0, show(r))
+    assert.equal(r.with('ran'), ['A', 'D', 'top'])
+    assert.is(warnings(r).length, 1, show(r))
+    assert.match(warnings(r)[0], /no response within 5 s/)
+    assert.ok(ms < 12_000, `took ${ms} ms`)
+  } finally {
+    one.remove()
+    for (const s of sockets) s.destroy()
+    silent.close()
+  }
+})
+
+t('a corrupted blob on the server is refused, its target rebuilt, and the good bytes re-uploaded', async () => {
+  const server = await Nginx.start()
+  const one = project()
+  const two = project()
+  try {
+    assert.is((await one.build('--remote-cache', server.url)).code, 0)
+    const blob = join(server.data, 'cas', sha(SRC))
+    writeFileSync(blob, 'poisoned bytes\n')
+    const r = await two.build('--remote-cache', server.url)
+    assert.is(r.code, 0, show(r))
+    assert.equal(r.with('ran'), ['A'], show(r))
+    assert.equal(r.with('restored'), ['D', 'top'])
+    const w = warnings(r)
+    assert.is(w.length, 1, show(r))
+    assert.match(w[0], new RegExp(`refused blob ${sha(SRC).slice(0, 12)}.*out/A.txt.*rebuilt`))
+    assert.is(two.read('out/A.txt'), SRC, 'the poisoned bytes never reached the work tree')
+    assert.is(two.read('out/dir/sub/x.txt'), SRC)
+    assert.is(readFileSync(blob, 'utf8'), SRC, 'the rebuilt blob replaced the poisoned one')
+  } finally {
+    one.remove()
+    two.remove()
+    await server.remove()
+  }
+})
+
+t('an action record that would write outside the project is ignored', async () => {
+  const server = await Nginx.start()
+  const one = project()
+  const two = project()
+  try {
+    assert.is((await one.build('--remote-cache', server.url, 'A')).code, 0)
+    const [key] = readdirSync(join(server.data, 'ac'))
+    const rec = JSON.parse(readFileSync(join(server.data, 'ac', key), 'utf8'))
+    rec.outputs[0].path = '../escaped.txt'
+    writeFileSync(join(server.data, 'ac', key), JSON.stringify(rec))
+    const r = await two.build('--remote-cache', server.url, 'A')
+    assert.is(r.code, 0, show(r))
+    assert.equal(r.with('ran'), ['A'])
+    assert.match(warnings(r).join('\n'), /ignoring the action record .*escapes the project/)
+    assert.not.ok(existsSync(join(two.dir, '..', 'escaped.txt')))
+  } finally {
+    one.remove()
+    two.remove()
+    await server.remove()
+  }
+})
+
+t('bearer credentials come from the variable named by remote_auth_env', async () => {
+  const server = await Nginx.start({ token: 's3cret' })
+  const toml = `[cache]\nremote = "${server.url}"\nremote_auth_env = "AUTON_TEST_CACHE_TOKEN"\n`
+  const one = project({ 'auton.toml': toml })
+  const two = project({ 'auton.toml': toml })
+  try {
+    const ok = await one.run(['build', '--json'], { env: { AUTON_TEST_CACHE_TOKEN: 's3cret' } })
+    assert.is(ok.code, 0, show(ok))
+    assert.equal(warnings(ok), [])
+    assert.ok(server.requests().some((l) => /^PUT \/cache\/ac\/\w+ 201$/.test(l)), server.requests().join('\n'))
+    // without the token the server answers 401: one warning, a local build
+    const denied = await two.run(['build', '--json'], { env: { AUTON_TEST_CACHE_TOKEN: 'wrong' } })
+    assert.is(denied.code, 0, show(denied))
+    assert.equal(denied.with('ran'), ['A', 'D', 'top'])
+    assert.is(warnings(denied).length, 1)
+    assert.match(warnings(denied)[0], /HTTP 401/)
+  } finally {
+    one.remove()
+    two.remove()
+    await server.remove()
+  }
+})
+
+t('authHeader: user:password is basic, a bare token is bearer', () => {
+  assert.is(authHeader('ci:pw'), `Basic ${Buffer.from('ci:pw').toString('base64')}`)
+  assert.is(authHeader('abc123'), 'Bearer abc123')
+  assert.is(authHeader('Bearer xyz'), 'Bearer xyz')
+})
+
+t.run()
