@@ -16,9 +16,7 @@ import { jsonReporter } from './reporters/json.js'
 import { ttyReporter } from './reporters/tty.js'
 import { traceRecorder } from './reporters/trace.js'
 import type { BuildEvent } from './events.js'
-import { watchBuild } from './watch.js'
 import { remoteFromConfig, type HttpRemoteCache } from './remote-cache.js'
-import { reportCommand } from './report.js'
 
 const HELP: Record<string, string> = {
   main: `auton — a content-hashed build tool for ML-to-metal pipelines
@@ -106,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'gguf':
         return await cmdGguf(args.positionals)
       case 'report':
-        return await reportCommand(file, root, cfg)
+        return await (await import('./report.js')).reportCommand(file, root, cfg)
     }
   } catch (e) {
     if (e instanceof LoadError || e instanceof GraphError || e instanceof LockBusy) {
@@ -182,6 +180,8 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
   process.on('SIGTERM', onSignal)
   try {
     if (args.values.watch && !args.values['dry-run']) {
+      // loaded on demand, like report.js: chokidar is a large share of start-up time
+      const { watchBuild } = await import('./watch.js')
       return await watchBuild({
         root,
         targets: args.positionals,

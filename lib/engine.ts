@@ -20,6 +20,7 @@ import { mkdirSync, rmSync, appendFileSync, existsSync, readFileSync } from 'nod
 import { dirname, join } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { closure, type Graph, type Node } from './graph.js'
+import { ReadyQueue } from './ready-queue.js'
 import { State, type TargetRecord } from './state.js'
 import { LocalCache, type ActionRecord } from './cache.js'
 import { keyParts, keyOf, fullKeyOf, diffParts, type KeyParts } from './key.js'
@@ -87,7 +88,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
   emit({ type: 'plan', targets: order, jobs, at: Date.now() })
 
   const waiting = new Map<string, number>(order.map((n) => [n, g.nodes.get(n)!.deps.length]))
-  const ready: string[] = []
+  const ready = new ReadyQueue((name) => prio.get(name)!)
   const poolBusy = new Map<string, number>()
   let running = 0
   let failed = false
@@ -238,16 +239,16 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
 
   for (;;) {
     if (cancel.signal.aborted || (failed && !opts.keepGoing)) {
-      for (const r of ready.splice(0)) settle(r, 'skipped')
+      for (const r of ready.drain()) settle(r, 'skipped')
     } else {
-      ready.sort((a, b) => prio.get(b)! - prio.get(a)!)
-      for (let i = 0; i < ready.length && running < jobs; ) {
-        if (!canStart(ready[i])) {
-          i++
-          continue
-        }
-        track(start(ready.splice(i, 1)[0]))
-      }
+      ready.take(
+        () => running < jobs,
+        (name) => {
+          if (!canStart(name)) return false
+          track(start(name)) // takes its -j and pool slots synchronously
+          return true
+        },
+      )
     }
     if (inflight.size === 0) break
     await new Promise<void>((resolve) => {

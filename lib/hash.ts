@@ -4,9 +4,12 @@
 // hash is sha256 of its bytes, a directory's is sha256 over its sorted entries
 // (relative path, mode bit x, content hash). Reading every input on every build would
 // make a no-op build cost a full read, so hashes are memoised by (size, mtime, ctime,
-// inode). Like git's "racy clean" rule, a memo whose mtime is not strictly older than
-// the moment the memo file was saved (minus the filesystem's timestamp granularity)
-// is not trusted: the file could have changed again within the same clock tick.
+// inode). Like git's "racy clean" rule, a hash is memoised only if the file's mtime is
+// older than the moment it was read (by more than the filesystem's timestamp
+// granularity): otherwise the file could change again within the same clock tick, keep
+// its size and mtime, and the memo would vouch for the old content. Such a file is
+// rehashed by the next build. (Comparing with the moment the memo file is saved, as
+// load() also does, is not enough: a build can hash a file minutes before it saves.)
 
 import { createHash } from 'node:crypto'
 import { readFileSync, statSync, readdirSync, openSync, readSync, closeSync, type Stats } from 'node:fs'
@@ -79,10 +82,13 @@ export class StatCache {
       this.fresh.set(path, m.hash)
       return m.hash
     }
+    const readAtNs = BigInt(Date.now()) * 1_000_000n
     const h = hashFile(path, size)
-    this.memo.set(path, { size, mtimeNs, ctimeNs, ino, hash: h })
+    if (big.mtimeNs + RACY_MARGIN_NS < readAtNs) {
+      this.memo.set(path, { size, mtimeNs, ctimeNs, ino, hash: h })
+      this.dirty = true
+    } else if (this.memo.delete(path)) this.dirty = true // racy: trust it for this process only
     this.fresh.set(path, h)
-    this.dirty = true
     return h
   }
 }

@@ -19,8 +19,8 @@
 // Editors' atomic saves (write a temp file, rename it over) arrive as one `change`
 // (chokidar's `atomic`); a deleted file is re-watched so that its re-creation is seen.
 
-import { statSync } from 'node:fs'
-import { join, relative, resolve, sep } from 'node:path'
+import { readFileSync, statSync } from 'node:fs'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
 import picomatch from 'picomatch'
 import { closure, type Graph } from './graph.js'
@@ -167,7 +167,7 @@ export async function watchBuild(o: WatchOptions): Promise<number> {
   await chain
   await watcher.close()
   say('watch: stopped')
-  return 0
+  return 130 // like any build stopped by Ctrl-C
 }
 
 function wantedPaths(ws: WatchSet): Set<string> {
@@ -184,7 +184,7 @@ export function watchSetOf(root: string, loaded: Loaded, cfg: AutonConfig, targe
     files: new Set(),
     dirs: new Set(),
     globs: [],
-    modules: new Set([...loaded.modules, loaded.file, join(root, 'auton.toml')].map((m) => resolve(m))),
+    modules: new Set([...loaded.modules, ...localImports(loaded.file), join(root, 'auton.toml')].map((m) => resolve(m))),
     outputs: [...loaded.graph.producers.keys()].map((p) => resolve(root, p)),
   }
   let names: string[]
@@ -211,6 +211,47 @@ export function watchSetOf(root: string, loaded: Loaded, cfg: AutonConfig, targe
     for (const d of Object.keys(state.records.get(name)?.discovered ?? {})) ws.files.add(resolve(root, d))
   }
   return ws
+}
+
+/**
+ * The autonfile and the project files it imports, transitively, by relative specifier
+ * ('./rules/slm.ts', '../x.js' → x.ts). Packages are not followed: node_modules never
+ * triggers. This complements Loaded.modules, which is empty when jiti runs without a
+ * module cache.
+ */
+export function localImports(entry: string): string[] {
+  const seen = new Set<string>()
+  const visit = (file: string) => {
+    if (seen.has(file) || file.includes(`${sep}node_modules${sep}`)) return
+    seen.add(file)
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch {
+      return
+    }
+    const spec = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g
+    for (const m of text.matchAll(spec)) {
+      const target = resolveModule(resolve(dirname(file), m[1]))
+      if (target) visit(target)
+    }
+  }
+  visit(resolve(entry))
+  return [...seen]
+}
+
+function resolveModule(base: string): string | undefined {
+  const stem = base.replace(/\.(m|c)?js$/, '')
+  const candidates = [base, ...['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'].flatMap((x) => [stem + x, join(base, 'index' + x)])]
+  return candidates.find((c) => isFile(c))
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile()
+  } catch {
+    return false
+  }
 }
 
 /** Does an event on `abs` matter: 'build' (a source changed), 'reload' (the graph may change), or no. */

@@ -37,8 +37,10 @@ void kernel_lspci(int describe) {
             struct kmodel_stats st;
             ksnprintf(prompt, sizeof prompt, "PCI device %04x:%04x is", d->vendor, d->device);
             if (kmodel_complete(prompt, DESCRIBE_TOKENS, answer, sizeof answer, &st) == 0) {
-                const char *a = answer;
+                char *a = answer;
                 while (*a == ' ') a++;
+                for (char *p = a; *p; p++) /* keep the boot log one line per device */
+                    if ((unsigned char)*p < 0x20 || *p == 0x7F) *p = '?';
                 kprintf(" | model: %s", a);
             } else {
                 kprintf(" | model error: %s", answer);

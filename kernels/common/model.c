@@ -11,10 +11,33 @@
 
 #define QK 32 /* elements per Q8_0/Q4_0 block */
 
-static float fp16_table[65536]; /* fp16 bits -> float, filled by model_load */
 
-static inline float h2f(uint16_t h) { return fp16_table[h]; }
-static inline float round_fp16(float x) { return h2f(slm_fp32_to_fp16(x)); }
+
+typedef union { float f; uint32_t u; } f32bits;
+
+static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+/* fp16 -> fp32 without branches or tables: move the bits into place and let one
+ * multiply by 2^112 fix the exponent (exact, subnormals included). */
+static inline float h2f(uint16_t h) {
+    f32bits o = {.u = (uint32_t)(h & 0x7fff) << 13};
+    o.f *= 0x1p112f;
+    if (o.f >= 65536.0f) o.u |= 255u << 23; /* inf / nan */
+    o.u |= (uint32_t)(h & 0x8000) << 16;
+    return o.f;
+}
+
+/* x rounded to the nearest fp16 value (ties to even), kept as a float. */
+static inline float round_fp16(float x) {
+    f32bits b = {.f = x};
+    uint32_t a = b.u & 0x7fffffff;
+    if (a >= 0x38800000 && a < 0x477ff000) { /* normal fp16 range: round the mantissa to 10 bits */
+        b.u += 0xfff + ((b.u >> 13) & 1);
+        b.u &= ~0x1fffu;
+        return b.f;
+    }
+    return slm_fp16_to_fp32(slm_fp32_to_fp16(x));
+}
 
 /* ---- vector kernels ---- */
 
@@ -28,7 +51,7 @@ static void rmsnorm(float *out, const float *x, const float *w, int n, float eps
 
 /* Activation -> Q8_0, like ggml's AVX2 quantize_row_q8_0: d = amax/127 stored as
  * fp16, values round(x * 127/amax) to nearest even. */
-static void quantize_q8_0(const float *x, int n, int8_t *q, float *d) {
+static void quantize_q8_0(const float *x, int n, int16_t *q, float *d) {
     for (int b = 0; b < n / QK; b++) {
         const float *xb = x + b * QK;
         float amax = 0.0f;
@@ -38,55 +61,80 @@ static void quantize_q8_0(const float *x, int n, int8_t *q, float *d) {
         }
         float id = amax != 0.0f ? 127.f / amax : 0.0f;
         d[b] = round_fp16(amax / 127.f);
-        for (int j = 0; j < QK; j++) q[b * QK + j] = (int8_t)slm_roundf_even(xb[j] * id);
+        for (int j = 0; j < QK; j++) q[b * QK + j] = (int16_t)slm_roundf_even(xb[j] * id);
     }
 }
 
+/* Float dot products keep 32 partial sums so the compiler can use 4 independent
+ * SIMD accumulators (a single chain would wait on each add). */
 static float dot_f32(const float *w, const float *x, int n) {
-    float acc[8] = {0};
+    float acc[32] = {0};
     int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) acc[k] += w[i + k] * x[i + k];
+    for (; i + 32 <= n; i += 32)
+        for (int k = 0; k < 32; k++) acc[k] += w[i + k] * x[i + k];
     float sum = 0.0f;
     for (; i < n; i++) sum += w[i] * x[i];
-    return sum + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (int k = 0; k < 32; k++) sum += acc[k];
+    return sum;
 }
 
 static float dot_f16(const uint8_t *w, const float *x, int n) {
     float acc[8] = {0};
     int i = 0;
     for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) acc[k] += h2f(gguf_rd16(w + 2 * (i + k))) * x[i + k];
+        for (int k = 0; k < 8; k++) acc[k] += h2f(rd16(w + 2 * (i + k))) * x[i + k];
     float sum = 0.0f;
-    for (; i < n; i++) sum += h2f(gguf_rd16(w + 2 * i)) * x[i];
+    for (; i < n; i++) sum += h2f(rd16(w + 2 * i)) * x[i];
     return sum + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-/* Q8_0 block: fp16 d, 32 x int8. Integer dot per block, scaled by d_w * d_x. */
-static float dot_q8_0(const uint8_t *w, const int8_t *xq, const float *xd, int n) {
-    float sum = 0.0f;
-    for (int b = 0; b < n / QK; b++, w += 34) {
-        const int8_t *qs = (const int8_t *)(w + 2);
-        const int8_t *xs = xq + b * QK;
-        int isum = 0;
-        for (int j = 0; j < QK; j++) isum += qs[j] * xs[j];
-        sum += (h2f(gguf_rd16(w)) * xd[b]) * (float)isum;
+/* Quantized dots use GNU C vector types (AVX2/AVX-512, SSE, NEON, or plain scalar
+ * code where there is no SIMD). Activations come as int16; every int8 x int8
+ * product fits int16 exactly (|w| <= 128, |x| <= 127) and so does the sum of two,
+ * so a block is 16 exact int16 partial sums, scaled by d_w * d_x into 16 float
+ * accumulators, with one horizontal sum at the end — ggml's arithmetic. */
+typedef int8_t i8x16 __attribute__((vector_size(16)));
+typedef uint8_t u8x16 __attribute__((vector_size(16)));
+typedef int16_t i16x16 __attribute__((vector_size(32)));
+typedef float f32x16 __attribute__((vector_size(64)));
+
+/* (Vectors stay inside these functions: passing them by value would make the
+ * ABI depend on -mavx.) */
+
+/* Q8_0 block: fp16 d, then 32 int8 values. */
+static float dot_q8_0(const uint8_t *w, const int16_t *x, const float *xd, int n) {
+    f32x16 acc = {0};
+    for (int b = 0; b < n / QK; b++, w += 34, x += QK) {
+        i8x16 w0, w1;
+        i16x16 x0, x1;
+        __builtin_memcpy(&w0, w + 2, 16);
+        __builtin_memcpy(&w1, w + 18, 16);
+        __builtin_memcpy(&x0, x, 32);
+        __builtin_memcpy(&x1, x + 16, 32);
+        i16x16 part = __builtin_convertvector(w0, i16x16) * x0 + __builtin_convertvector(w1, i16x16) * x1;
+        acc += __builtin_convertvector(part, f32x16) * (h2f(rd16(w)) * xd[b]);
     }
+    float sum = 0.0f;
+    for (int k = 0; k < 8; k++) sum += acc[k] + acc[k + 8];
     return sum;
 }
 
 /* Q4_0 block: fp16 d, 16 bytes; byte j holds element j (low nibble) and j+16
  * (high nibble), each stored +8. */
-static float dot_q4_0(const uint8_t *w, const int8_t *xq, const float *xd, int n) {
-    float sum = 0.0f;
-    for (int b = 0; b < n / QK; b++, w += 18) {
-        const uint8_t *qs = w + 2;
-        const int8_t *xs = xq + b * QK;
-        int isum = 0;
-        for (int j = 0; j < QK / 2; j++)
-            isum += ((qs[j] & 0x0f) - 8) * xs[j] + ((qs[j] >> 4) - 8) * xs[j + QK / 2];
-        sum += (h2f(gguf_rd16(w)) * xd[b]) * (float)isum;
+static float dot_q4_0(const uint8_t *w, const int16_t *x, const float *xd, int n) {
+    f32x16 acc = {0};
+    for (int b = 0; b < n / QK; b++, w += 18, x += QK) {
+        u8x16 q;
+        i16x16 x0, x1;
+        __builtin_memcpy(&q, w + 2, 16);
+        __builtin_memcpy(&x0, x, 32);
+        __builtin_memcpy(&x1, x + 16, 32);
+        i16x16 lo = __builtin_convertvector(q & 15, i16x16) - 8, hi = __builtin_convertvector(q >> 4, i16x16) - 8;
+        i16x16 part = lo * x0 + hi * x1;
+        acc += __builtin_convertvector(part, f32x16) * (h2f(rd16(w)) * xd[b]);
     }
+    float sum = 0.0f;
+    for (int k = 0; k < 8; k++) sum += acc[k] + acc[k + 8];
     return sum;
 }
 
@@ -106,7 +154,7 @@ static void matvec(slm_state *s, float *out, const slm_mat *W, const float *x) {
         for (int r = 0; r < rows; r++) out[r] = dot_f16(data + r * rb, xh, cols);
     } else {
         quantize_q8_0(x, cols, s->aq, s->ad);
-        const int8_t *xq = s->aq;
+        const int16_t *xq = s->aq;
         const float *xd = s->ad;
         if (W->type == GGML_Q8_0) {
             PARALLEL_ROWS(rows, cols)
@@ -124,16 +172,16 @@ static void embed_row(float *out, const slm_mat *E, int row) {
     for (int b = 0; b < E->cols / (E->type == GGML_F32 || E->type == GGML_F16 ? 1 : QK); b++) {
         switch (E->type) {
         case GGML_F32: out[b] = ((const float *)p)[b]; break;
-        case GGML_F16: out[b] = h2f(gguf_rd16(p + 2 * b)); break;
+        case GGML_F16: out[b] = h2f(rd16(p + 2 * b)); break;
         case GGML_Q8_0: {
             const uint8_t *blk = p + 34 * b;
-            float d = h2f(gguf_rd16(blk));
+            float d = h2f(rd16(blk));
             for (int j = 0; j < QK; j++) out[b * QK + j] = d * (float)((const int8_t *)(blk + 2))[j];
             break;
         }
         default: { /* Q4_0 */
             const uint8_t *blk = p + 18 * b;
-            float d = h2f(gguf_rd16(blk));
+            float d = h2f(rd16(blk));
             for (int j = 0; j < QK / 2; j++) {
                 out[b * QK + j] = (float)((blk[2 + j] & 0x0f) - 8) * d;
                 out[b * QK + j + QK / 2] = (float)((blk[2 + j] >> 4) - 8) * d;
@@ -353,7 +401,7 @@ static void state_sizes(const slm_config *c, size_t sz[N_BUFS]) {
     if (q_dim > big) big = q_dim;
     size_t kv = (size_t)c->n_layers * c->ctx_len * kv_dim * 2; /* fp16 */
     size_t s[N_BUFS] = {4 * (size_t)c->dim, 4 * big, 4 * big, 4 * q_dim, 4 * kv_dim, 4 * kv_dim, 4 * big,
-                        4 * big, 4 * big, 4 * (size_t)c->vocab, big, 4 * (big / QK + 1), 4 * big,
+                        4 * big, 4 * big, 4 * (size_t)c->vocab, 2 * big, 4 * (big / QK + 1), 4 * big,
                         4 * (size_t)c->rope_dim, kv, kv};
     for (int i = 0; i < N_BUFS; i++) sz[i] = s[i];
 }
@@ -371,8 +419,6 @@ int model_load(slm_model *m, const gguf_file *f, slm_arena *a, errbuf *e) {
     const slm_config *c = &m->c;
     int dim = c->dim, q_dim = c->n_heads * c->head_dim, kv_dim = c->n_kv_heads * c->head_dim;
 
-    if (fp16_table[0x3c00] != 1.0f) /* once: 0x3c00 is fp16 1.0 */
-        for (uint32_t h = 0; h < 65536; h++) fp16_table[h] = slm_fp16_to_fp32((uint16_t)h);
 
     if (get_mat(f, -1, "token_embd.weight", c->vocab, dim, &m->tok_embd, e)) return -1;
     if (get_vec(f, -1, "output_norm.weight", dim, &m->output_norm, e)) return -1;

@@ -8,7 +8,7 @@
 //
 // Invariant: QEMU never outlives the session. It is SIGKILLed on timeout, on a failed
 // wait, on the abort signal, when poweroff does not end it, and when this Node process
-// exits (an 'exit' hook kills every QEMU still running).
+// exits (an 'exit' hook, and SIGINT/SIGTERM/SIGHUP hooks, kill every QEMU still running).
 
 import { spawn, type ChildProcess } from 'node:child_process'
 
@@ -41,10 +41,23 @@ export class QemuError extends Error {
 
 const live = new Set<ChildProcess>()
 let exitHookInstalled = false
+function killAll(): void { for (const c of live) c.kill('SIGKILL') }
 function installExitHook(): void {
   if (exitHookInstalled) return
   exitHookInstalled = true
-  process.on('exit', () => { for (const c of live) c.kill('SIGKILL') })
+  process.on('exit', killAll)
+  // A fatal signal skips 'exit'. Kill QEMU, then, if nobody else handles the signal,
+  // re-raise it so Node still dies the way it would have without us.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      killAll()
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, onSignal)
+        process.kill(process.pid, sig)
+      }
+    }
+    process.on(sig, onSignal)
+  }
 }
 
 interface Waiter { re: RegExp; resolve: (m: RegExpExecArray) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }

@@ -15,7 +15,7 @@
 import { z } from 'zod'
 import { config as currentConfig, type AutonConfig } from '../config.js'
 import type { Recipe, RecipeContext, RecipeResult, Usage } from '../recipe.js'
-import { callTool, confine, defineTool, readFileTool, toJsonSchema, toolKey, toolSpec, type AgentTool, type ToolContext } from '../agent-tools.js'
+import { callTool, defineTool, toJsonSchema, toolKey, toolSpec, type AgentTool, type ToolContext } from '../agent-tools.js'
 import { anthropicProvider } from '../providers/anthropic.js'
 import { ollamaProvider } from '../providers/ollama.js'
 import { costUsd, priceOf } from '../providers/pricing.js'
@@ -290,7 +290,6 @@ function writeFileTool(allowed: string[], scrub: (s: string) => string): AgentTo
       if (rel.split(/[\\/]+/).includes('..') || !allowed.some((o) => rel === o || rel.startsWith(o + '/'))) {
         throw new Error(`'${path}' is not an output of this step; write one of: ${allowed.join(', ')}`)
       }
-      confine(ctx.cwd, '.') // the root itself must exist
       writeAtomic(ctx.cwd, rel, scrub(content))
       return `wrote ${rel} (${Buffer.byteLength(content)} bytes)`
     },

@@ -50,7 +50,7 @@ test('evaluate: a model that memorised the corpus answers every probe', async ()
   await trainTokenizer({ trainFile: join(tmp, 'train.txt'), vocabSize: 320, outFile: tokFile });
   await tokenizeSplits({ tokenizerFile: tokFile, trainFile: join(tmp, 'train.txt'), valFile: join(tmp, 'val.txt'), outDir: tmp });
   writeFileSync(join(tmp, 'config.json'), JSON.stringify({
-    name: 'e', vocab_size: 320, dim: 64, n_layers: 2, n_heads: 4, n_kv_heads: 2, ffn_dim: 128, seq_len: 32,
+    name: 'e', vocab_size: 320, dim: 64, n_layers: 2, n_heads: 4, n_kv_heads: 2, ffn_dim: 128, seq_len: 64,
     rope_theta: 10000, norm_eps: 1e-5,
     train: { batch_size: 8, steps: 120, lr: 5e-3, min_lr: 5e-4, warmup: 10, weight_decay: 0.1, beta1: 0.9, beta2: 0.95,
              grad_clip: 1, seed: 1, eval_every: 40, ckpt_every: 120 },

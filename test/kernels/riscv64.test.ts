@@ -1,191 +1,161 @@
-// riscv64.test.ts — the riscv64 port booted in real QEMU (virt, OpenSBI as -bios default).
+// riscv64.test.ts — the riscv64 port booted in real QEMU (virt, OpenSBI as -bios, TCG).
 //
-// 1. A bring-up kernel (the port + kernels/aarch64/bringup/bringup_main.c, no common code)
-//    checks every platform.h function and the trap dump.
-// 2. The real kernel (kbuild) boots to the shell, answers `help` and `lspci`, powers off.
-// 3. With the inference core present, a tiny GGUF embedded in the kernel loads and answers
-//    `slm query`.
-// Every QEMU gets a hard deadline and is killed in `finally`. OpenSBI reads one byte off
-// the UART while it starts, so input is only typed once the kernel prompts for it.
+// A bring-up kernel (the port + kernels/aarch64/bringup/bringup_main.c, no common code)
+// checks every platform.h function and the trap dump.
+// The real kernel (objects compiled once, linked without a model and with a tiny
+// random-weight GGUF) boots to the shell, powers off through SBI, dumps registers on
+// `trap`, and answers `slm query` as the host build of the same core (slm-run) does.
+// Every QEMU has a hard deadline and is killed in `finally`; each boot takes about a second.
+// OpenSBI reads one byte off the UART while it starts, so keys are typed only at a prompt.
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import {
-  REPO_ROOT, archBuild, buildKernel, compileArgs, linkArgs, objectPath, shellLine, type Arch,
-} from '../../kernels/tools/kbuild.js'
-import { riscv64Build as port } from '../../kernels/riscv64/build.js'
+import { REPO_ROOT, archBuild, buildKernel, compileArgs, linkArgs, objectPath, type Arch } from '../../kernels/tools/kbuild.ts'
+import { QemuSession } from '../../kernels/tools/qemu.ts'
+import { buildGguf } from '../../SLM/tools/export.ts'
+import { writeGguf } from '../../SLM/tools/gguf-write.ts'
+import { TINY_CONFIG, tinyTensors, tinyTokenizerJson } from '../helpers/tiny-model.ts'
 
 const ARCH: Arch = 'riscv64'
-const tmp = mkdtempSync(path.join(tmpdir(), `auton-${ARCH}-`))
-const rel = (p: string) => path.relative(REPO_ROOT, p) // kbuild paths are relative to the repo root
-
-/** A QEMU whose serial console is our stdin/stdout. */
-class Serial {
-  out = ''
-  readonly proc: ChildProcess
-  readonly exit: Promise<number | null>
-  constructor(argv: string[]) {
-    this.proc = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })
-    this.proc.stdout!.on('data', (d) => (this.out += d))
-    this.proc.stderr!.on('data', (d) => (this.out += d))
-    this.exit = new Promise((resolve) => this.proc.on('exit', (code) => resolve(code)))
-  }
-  /** Resolves once the output after `from` matches; fails with the output so far. */
-  async waitFor(re: RegExp, ms: number, from = 0): Promise<RegExpMatchArray> {
-    const end = Date.now() + ms
-    for (;;) {
-      const m = this.out.slice(from).match(re)
-      if (m) return m
-      if (Date.now() > end || this.proc.exitCode !== null) {
-        throw new Error(`no ${re} within ${ms} ms; serial output:\n${this.out}`)
-      }
-      await new Promise((r) => setTimeout(r, 20))
-    }
-  }
-  /** Types a line (the shell takes CR as Enter) and waits for the next prompt. */
-  async command(line: string, ms = 5000): Promise<string> {
-    const from = this.out.length
-    this.proc.stdin!.write(line + '\r')
-    await this.waitFor(/auton> $/, ms, from + line.length)
-    return this.out.slice(from)
-  }
-  async exited(ms: number): Promise<number | null> {
-    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))
-    const code = await Promise.race([this.exit, timer])
-    if (code === 'timeout') throw new Error(`QEMU still running ${ms} ms after poweroff; output:\n${this.out}`)
-    return code
-  }
-  kill() {
-    if (this.proc.exitCode === null) this.proc.kill('SIGKILL')
-  }
-}
-
-/** Boots with the port's QEMU arguments (kernels/riscv64/build.ts), `machine` replacing -M. */
-function boot(elf: string, machine?: string[]): Serial {
-  const args = [...port.qemu.args]
-  if (machine) args.splice(args.indexOf('-M'), 2, ...machine)
-  return new Serial([port.qemu.binary, ...args, '-serial', 'stdio', '-monitor', 'none', '-kernel', elf])
-}
-
-function run(argv: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.stderr.on('data', (d) => (out += d))
-    p.on('error', reject)
-    p.on('close', (c) => (c === 0 ? resolve() : reject(new Error(`${shellLine(argv)} failed:\n${out}`))))
-  })
-}
+const b = archBuild(ARCH)
+const dir = mkdtempSync(path.join(tmpdir(), `auton-${ARCH}-`))
+const tinyModel = path.join(dir, 'tiny-q8_0.gguf')
+const slmRun = path.join(dir, 'slm-run')
+let elves: Record<string, string> = {}
+let bringup = ''
 
 /** The port's own sources + the bring-up main, linked without kernels/common. */
-async function buildBringup(): Promise<string> {
-  const b = archBuild(ARCH)
-  const out = rel(path.join(tmp, 'bringup'))
-  const objs: string[] = []
-  for (const src of [...b.archSources, 'kernels/aarch64/bringup/bringup_main.c']) {
+function buildBringup(): string {
+  const out = path.join(dir, 'bringup')
+  const objs = [...b.archSources, 'kernels/aarch64/bringup/bringup_main.c'].map((src) => {
     const obj = objectPath(src, out)
-    mkdirSync(path.join(REPO_ROOT, path.dirname(obj)), { recursive: true })
-    await run(compileArgs(b, src, obj))
-    objs.push(obj)
-  }
-  const elf = `${out}/bringup.elf`
-  await run(linkArgs(b, objs, elf))
-  return path.join(REPO_ROOT, elf)
+    mkdirSync(path.dirname(obj), { recursive: true })
+    const [cc, ...args] = compileArgs(b, src, obj)
+    execFileSync(cc, args, { cwd: REPO_ROOT, stdio: 'pipe' })
+    return obj
+  })
+  const [cc, ...args] = linkArgs(b, objs, `${out}/bringup.elf`)
+  execFileSync(cc, args, { cwd: REPO_ROOT, stdio: 'pipe' })
+  return `${out}/bringup.elf`
 }
 
-let bringupElf: Promise<string> | undefined
+test.before(async () => {
+  await writeGguf(tinyModel, buildGguf(TINY_CONFIG, tinyTokenizerJson(), tinyTensors(), 'q8_0'))
+  const r = await buildKernel({ arch: ARCH, outDir: path.join(dir, 'k'), models: { plain: '', tiny: tinyModel } })
+  elves = r.elves
+  bringup = buildBringup()
+  // The host build of the same core, as in x86_64.test.ts.
+  const kernelOnly = ['kmain.c', 'kmodel.c', 'mem.c', 'palloc.c', 'pci.c', 'printf.c', 'shell.c', 'string.c']
+  const core = b.commonSources.filter((f) => !kernelOnly.includes(path.basename(f)))
+  execFileSync('gcc', ['-O2', '-ffp-contract=off', '-Ikernels/common', 'kernels/host/slm-run.c', ...core, '-lm', '-o', slmRun],
+    { cwd: REPO_ROOT, stdio: 'pipe' })
+})
+
+test.after(() => rmSync(dir, { recursive: true, force: true }))
+
+/** Boots with kbuild's QEMU arguments for this arch; `machine` replaces the -M value. */
+function boot(kernel: string, machine?: string): QemuSession {
+  const args = [...b.qemu.args]
+  if (machine) args[args.indexOf('-M') + 1] = machine
+  return QemuSession.start({ binary: b.qemu.binary, args, kernel })
+}
 
 test('bring-up: memory from the DTB, PCI via ECAM, FP, unaligned access, timer, SBI off', async () => {
-  bringupElf ??= buildBringup()
-  const q = boot(await bringupElf)
+  const s = boot(bringup)
   try {
-    await q.waitFor(/key> $/, 10_000)
-    assert.match(q.out, 'bringup: arch riscv64')
-    // 256 MiB at 0x80000000: above the image up to the DTB near the top, then past it
-    assert.match(q.out, /mem: 0x000000008[0-9a-f]{7} len 2(4|5)\d MiB\r\nmem: 0x000000008f[0-9a-f]{6} len \d MiB/)
-    assert.match(q.out, 'pci: 00:0 0x0000000000081b36') // QEMU's host bridge 1b36:0008
-    assert.match(q.out, 'pci: 00:1 0x0000000010d38086') // -device e1000e, 8086:10d3
-    assert.match(q.out, 'float: 3375')
-    assert.match(q.out, 'unaligned: 0x0000000005040302')
-    const ns = Number(q.out.match(/time: (\d+) ns/)![1])
+    await s.waitFor(/key> /, 10_000)
+    const t = s.transcript
+    assert.match(t, 'bringup: arch riscv64')
+    // 256 MiB at 0x80000000: from the image up to the DTB (near the top), then past it
+    assert.match(t, /mem: 0x000000008[0-9a-f]{7} len 2[45]\d MiB\nmem: 0x000000008f[0-9a-f]{6} len \d MiB\n/)
+    assert.match(t, 'pci: 00:0 0x0000000000081b36') // QEMU's host bridge 1b36:0008
+    assert.match(t, 'pci: 00:1 0x0000000010d38086') // -device e1000e, 8086:10d3
+    assert.match(t, 'float: 3375') // sstatus.FS set
+    assert.match(t, 'unaligned: 0x0000000005040302')
+    const ns = Number(/time: (\d+) ns/.exec(t)![1])
     assert.ok(ns > 0 && ns < 1e9, `plat_time_ns advanced ${ns} ns`)
-    q.proc.stdin!.write('x')
-    await q.waitFor(/got x\r\npoweroff\r\n/, 5000)
-    assert.is(await q.exited(5000), 0)
+    assert.is(await s.poweroff('x'), 0) // one key, then plat_poweroff()
+    assert.match(s.transcript, 'got x\npoweroff\n')
   } finally {
-    q.kill()
+    await s.kill()
   }
 })
 
 test('bring-up: a store access fault prints scause/sepc/stval and the registers, then powers off', async () => {
-  bringupElf ??= buildBringup()
-  const q = boot(await bringupElf)
+  const s = boot(bringup)
   try {
-    await q.waitFor(/key> $/, 10_000)
-    q.proc.stdin!.write('t') // the bring-up main then stores to 0xdead0000
-    await q.waitFor(/t4  =0x[0-9a-f]{16} t5  =0x[0-9a-f]{16} t6  =0x[0-9a-f]{16}\r\n/, 5000)
-    assert.match(q.out, 'PANIC: trap: store access fault')
-    assert.match(q.out, /scause=0x0000000000000007 sepc=0x00000000802[0-9a-f]{5} stval=0x00000000dead0000/)
-    assert.match(q.out, /sp  =0x00000000803[0-9a-f]{5}/)
-    assert.is(await q.exited(5000), 0)
+    await s.waitFor(/key> /, 10_000)
+    s.send('t') // the bring-up main then stores to 0xdead0000
+    await s.waitFor(/PANIC: trap: store access fault\n/, 5000)
+    await s.waitFor(/scause=0x0000000000000007 sepc=0x000000008[0-9a-f]{7} stval=0x00000000dead0000\n/, 5000)
+    await s.waitFor(/t4  =0x[0-9a-f]{16} t5  =0x[0-9a-f]{16} t6  =0x[0-9a-f]{16}\n/, 5000)
+    assert.match(s.transcript, /sp  =0x000000008[0-9a-f]{7}/)
+    assert.is(await s.poweroff('', 5000), 0) // the handler powered off by itself
   } finally {
-    q.kill()
+    await s.kill()
   }
 })
 
-test('kernel without a model: banner, help, lspci, poweroff', async () => {
-  const built = await buildKernel({ arch: ARCH, outDir: rel(path.join(tmp, 'nomodel')) })
-  const t0 = Date.now()
-  const q = boot(path.join(REPO_ROOT, built.elf))
+test('kernel without a model: banner, help, mem, lspci, poweroff', async () => {
+  const s = boot(elves.plain)
   try {
-    await q.waitFor(/auton> $/, 10_000)
-    const bootMs = Date.now() - t0
-    assert.match(q.out, `auton kernel (${ARCH})`)
-    assert.match(q.out, 'SLM: no embedded model')
-    assert.ok(bootMs < 5000, `boot to prompt took ${bootMs} ms`)
-    assert.match(await q.command('help'), 'slm query')
-    assert.match(await q.command('lspci'), /00:01\.0 8086:10d3/)
-    q.proc.stdin!.write('poweroff\r')
-    assert.is(await q.exited(5000), 0)
+    await s.waitFor(/auton kernel \(riscv64\)/, 10_000)
+    await s.waitFor(/SLM: no embedded model/, 5000)
+    await s.waitFor(/PCI 00:01\.0 8086:10d3 Ethernet controller/, 5000)
+    await s.waitFor(/auton> /, 5000)
+    assert.ok(s.elapsed() < 5000, `boot to prompt took ${s.elapsed()} ms`)
+    const help = await s.command('help')
+    for (const c of ['help', 'mem', 'lspci', 'slm query', 'poweroff']) assert.ok(help.includes(c), `help lists ${c}:\n${help}`)
+    const mem = await s.command('mem')
+    const m = /pages: (\d+) total, (\d+) free/.exec(mem)
+    assert.ok(m && Number(m[1]) > 60000 && Number(m[1]) < 65536, mem) // most of 256 MiB
+    assert.match(await s.command('lspci'), /00:00\.0 1b36:0008 Host bridge/)
+    assert.is(await s.poweroff(), 0) // SBI system reset (shutdown): QEMU exits cleanly
   } finally {
-    q.kill()
+    await s.kill()
   }
 })
 
-test('kernel with an embedded tiny GGUF: the model loads and `slm query` answers', async () => {
-  if (!archBuild(ARCH).slmCore) {
-    console.log(`  (${ARCH}: kernels/common/slm.h not there yet; model boot skipped)`)
-    return
-  }
-  const { TINY_CONFIG, tinyTokenizerJson, tinyTensors } = await import('../helpers/tiny-model.js')
-  const { buildGguf } = await import('../../SLM/tools/export.js')
-  const { encodeGguf } = await import('../../SLM/tools/gguf-write.js')
-  const gguf = encodeGguf(buildGguf(TINY_CONFIG, tinyTokenizerJson(), tinyTensors(), 'q8_0'))
-  const model = path.join(tmp, 'tiny-q8_0.gguf')
-  writeFileSync(model, gguf)
-  const built = await buildKernel({ arch: ARCH, outDir: rel(path.join(tmp, 'model')), model: rel(model) })
-  const q = boot(path.join(REPO_ROOT, built.elf))
+test('`trap` (ebreak) prints the trap and the registers, then powers off', async () => {
+  const s = boot(elves.plain)
   try {
-    await q.waitFor(/auton> $/, 15_000)
-    assert.match(q.out, `SLM: Loading embedded model (${gguf.length} bytes)`)
-    assert.match(q.out, 'SLM: Neural backend ready')
-    const t0 = Date.now()
-    const answer = await q.command('slm query "PCI device 8086:10d3 is" 8', 30_000)
-    assert.not.match(answer, /error|PANIC/i)
-    assert.ok(answer.split('\n').length > 2, `slm query printed an answer:\n${answer}`)
-    console.log(`  (${ARCH}: slm query, 8 tokens of the tiny model: ${Date.now() - t0} ms)`)
-    q.proc.stdin!.write('poweroff\r')
-    assert.is(await q.exited(5000), 0)
+    await s.waitFor(/auton> /, 10_000)
+    s.send('trap')
+    await s.waitFor(/PANIC: trap: breakpoint\n/, 5000)
+    await s.waitFor(/scause=0x0000000000000003 sepc=0x000000008[0-9a-f]{7} stval=/, 5000)
+    await s.waitFor(/t6  =0x[0-9a-f]{16}\n/, 5000)
+    assert.is(await s.poweroff('', 5000), 0)
   } finally {
-    q.kill()
+    await s.kill()
   }
 })
 
-test.after(() => rmSync(tmp, { recursive: true, force: true }))
+test('embedded model loads and answers like the host build', async () => {
+  const s = boot(elves.tiny)
+  try {
+    await s.waitFor(new RegExp(`SLM: Loading embedded model \\(${statSync(tinyModel).size} bytes\\)`), 10_000)
+    await s.waitFor(/SLM: model tiny-test: llama, Q8_0, \d+ parameters/, 5000)
+    await s.waitFor(/SLM: Neural backend ready/, 5000)
+    await s.waitFor(/auton> /, 20_000)
+    const prompt = 'PCI device 8086:10d3 is'
+    const out = await s.command(`slm query "${prompt}" 12`, { timeoutMs: 20_000 })
+    const m = /^PCI device 8086:10d3 is(.*)\n\((\d+) prompt \+ (\d+) generated tokens in ([\d.]+) s/.exec(out)
+    assert.ok(m, `query output:\n${out}`)
+    const [, completion, , generated, secs] = m!
+    assert.ok(Number(generated) >= 1 && Number(generated) <= 12, out)
+    assert.ok(Number(secs) < 5, `answered in ${secs} s under TCG; the budget is 5 s`)
+    const host = execFileSync(slmRun, [tinyModel, '--prompt', prompt, '--n', '12', '--greedy'], { encoding: 'utf8', stdio: 'pipe' })
+    const visible = (t: string) => t.replace(/[^\x20-\x7e]/g, '')
+    assert.ok(visible(completion).length > 0, 'kernel produced visible text')
+    assert.ok(visible(host).startsWith(visible(completion)), `kernel ${JSON.stringify(completion)} vs host ${JSON.stringify(host)}`)
+    assert.is(await s.poweroff(), 0)
+  } finally {
+    await s.kill()
+  }
+})
 
 test.run()

@@ -1,6 +1,8 @@
-/* bringup_main.c — a stand-in kernel_main to bring a port up before
- * kernels/common exists: exercises every platform.h function. Same file
- * serves riscv64 (built with -I of that port). Not part of the real kernel. */
+/* bringup_main.c — a stand-in kernel_main that exercises every platform.h
+ * function without kernels/common: linked with the aarch64 or the riscv64
+ * port's sources by test/kernels/<arch>.test.ts. It lives in a subdirectory so
+ * kbuild (which takes kernels/<arch>/*.c) never links it into a real kernel.
+ * After one key: 't' stores to 0xdead0000 (the trap dump), anything else powers off. */
 #include "../../common/platform.h"
 
 static void puts_(const char *s) {

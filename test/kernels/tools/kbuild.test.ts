@@ -3,10 +3,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { archBuild, binarySymbolPrefix, buildKernel, compileArgs, objectPath } from '../../../kernels/tools/kbuild.ts'
+import { archBuild, binarySymbolPrefix, buildKernel, compileArgs, objectPath } from '../../../kernels/tools/kbuild.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'auton-kbuild-'))
 test.after(() => rmSync(dir, { recursive: true, force: true }))
@@ -38,8 +38,8 @@ test('embedded model: exact symbols, 32-byte aligned, bytes intact; empty model 
   // odd length, so a misplaced section would show up
   const bytes = Buffer.from('GGUF' + 'x'.repeat(1001))
   writeFileSync(model, bytes)
-  const r = await buildKernel({ arch: 'x86_64', outDir: path.join(dir, 'm'), model })
-  const sym = symbols(r.elf)
+  const r = await buildKernel({ arch: 'x86_64', outDir: path.join(dir, 'm'), models: { m: model, e: '' } })
+  const sym = symbols(r.elves.m)
   const start = sym.get('slm_model_start')!, end = sym.get('slm_model_end')!
   assert.ok(start !== undefined && end !== undefined, 'symbols present')
   assert.is(end - start, BigInt(bytes.length))
@@ -47,12 +47,10 @@ test('embedded model: exact symbols, 32-byte aligned, bytes intact; empty model 
   assert.is(sym.get('slm_model_size'), BigInt(bytes.length))
   assert.not.ok([...sym.keys()].some((k) => k.startsWith('_binary_')), 'no mangled objcopy names left')
   const dumpPath = path.join(dir, 'section.bin')
-  execFileSync('objcopy', ['-O', 'binary', '--only-section=.slm_model', r.elf, dumpPath])
+  execFileSync('objcopy', ['-O', 'binary', '--only-section=.slm_model', r.elves.m, dumpPath])
   assert.ok(readFileSync(dumpPath).equals(bytes), 'section holds the model bytes')
 
-  mkdirSync(path.join(dir, 'e'))
-  const e = await buildKernel({ arch: 'x86_64', outDir: path.join(dir, 'e') })
-  const es = symbols(e.elf)
+  const es = symbols(r.elves.e)
   assert.is(es.get('slm_model_end')! - es.get('slm_model_start')!, 0n)
 })
 

@@ -5,8 +5,8 @@ import * as assert from 'uvu/assert'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { archBuild, buildKernel } from '../../../kernels/tools/kbuild.ts'
-import { QemuSession, bootScript } from '../../../kernels/tools/qemu.ts'
+import { archBuild, buildKernel } from '../../../kernels/tools/kbuild.js'
+import { QemuSession, bootScript } from '../../../kernels/tools/qemu.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'auton-qemu-'))
 const qemu = archBuild('x86_64').qemu

@@ -1,0 +1,163 @@
+// run.ts — time auton, GNU make, ninja (and Snakemake at N <= 1,000) on the same graphs.
+//
+//   npx tsx bench/engine/run.ts [--n 1000,10000] [--reps K] [--full-reps K] [--tools auton,make,ninja,snakemake]
+//                               [--shapes wide,1%] [--write]
+//
+// For each N, shape and tool, in a fresh temp dir: full build (-j2) from nothing, no-op,
+// one source edited (new content), one source touched (same content). Medians over reps.
+// Each row also says how many targets ran, checked against what the graph says must run.
+// --write puts the table into bench/engine/README.md (between the RESULTS markers).
+
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, appendFileSync, utimesSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir, cpus, loadavg } from 'node:os'
+import { join, resolve, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { makeShape, type Shape } from './shape.js'
+import { emitProject, type Tool } from './emit.js'
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000,10000' },
+    reps: { type: 'string', default: '3' },
+    'full-reps': { type: 'string', default: '1' },
+    tools: { type: 'string', default: 'auton,make,ninja,snakemake' },
+    shapes: { type: 'string', default: 'wide,1%' },
+    write: { type: 'boolean', default: false },
+  },
+})
+const sizes = values.n.split(',').map(Number)
+const reps = Number(values.reps)
+const fullReps = Number(values['full-reps'])
+const tools = values.tools.split(',') as Tool[]
+const shapes = values.shapes.split(',') as ('wide' | '1%')[]
+const SNAKEMAKE_MAX = 1000
+
+type Phase = 'full' | 'no-op' | 'edit' | 'touch'
+interface Row { n: number; shape: string; reach: number; tool: Tool; phase: Phase; s: number; ran: number; expect: number }
+
+/** Command line of one build; `ran` counts the targets whose recipe ran, from the tool's output. */
+const TOOLS: Record<Tool, { cmd: string[]; clean: string[]; ran: (out: string) => number }> = {
+  auton: {
+    cmd: [process.execPath, join(repo, 'bin/auton.js'), 'build', '-j', '2'],
+    clean: ['out', '.auton', 'cache'],
+    ran: (o) => Number(/build ok: (\d+) ran/.exec(o)?.[1] ?? NaN),
+  },
+  make: { cmd: ['make', '-j2'], clean: ['out/t*'], ran: (o) => o.split('\n').filter((l) => l.startsWith('cat ')).length },
+  ninja: { cmd: ['ninja', '-j2'], clean: ['out', '.ninja_log', '.ninja_deps'], ran: (o) => o.split('\n').filter((l) => /^\[\d+\/\d+\]/.test(l)).length },
+  snakemake: {
+    cmd: ['snakemake', '--cores', '2'],
+    clean: ['out', '.snakemake'],
+    ran: (o) => o.split('\n').filter((l) => /^rule cat:/.test(l)).length,
+  },
+}
+
+function timeBuild(tool: Tool, dir: string): { s: number; ran: number } {
+  const [bin, ...args] = TOOLS[tool].cmd
+  const t0 = performance.now()
+  const r = spawnSync(bin, args, { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, CI: '1' } })
+  const s = (performance.now() - t0) / 1000
+  if (r.status !== 0) throw new Error(`${tool} failed in ${dir} (exit ${r.status}):\n${(r.stdout + r.stderr).slice(-2000)}`)
+  return { s, ran: TOOLS[tool].ran(r.stdout + r.stderr) }
+}
+
+function clean(tool: Tool, dir: string): void {
+  spawnSync('sh', ['-c', `rm -rf ${TOOLS[tool].clean.join(' ')}`], { cwd: dir })
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+function measure(tool: Tool, shape: Shape): Row[] {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${tool}-`))
+  emitProject(tool, shape, dir, repo)
+  const src = join(dir, shape.sources[0])
+  const rows: Row[] = []
+  const phase = (p: Phase, k: number, expect: number, before: () => void) => {
+    const runs: { s: number; ran: number }[] = []
+    for (let i = 0; i < k; i++) {
+      before()
+      runs.push(timeBuild(tool, dir))
+    }
+    const ran = runs.map((r) => r.ran)
+    rows.push({ n: shape.n, shape: shape.name, reach: shape.reach, tool, phase: p, s: median(runs.map((r) => r.s)), ran: Math.max(...ran), expect })
+    process.stderr.write(`  ${tool.padEnd(9)} ${p.padEnd(5)} ${median(runs.map((r) => r.s)).toFixed(3)}s ran=${ran.join('/')}\n`)
+  }
+  try {
+    phase('full', fullReps, shape.n, () => clean(tool, dir))
+    phase('no-op', reps, 0, () => {})
+    let edits = 0
+    phase('edit', reps, shape.reach, () => appendFileSync(src, `edit ${++edits}\n`))
+    // a touch: new mtime, same bytes (make and ninja rebuild the reach, a content hash nothing)
+    phase('touch', reps, tool === 'auton' ? 0 : shape.reach, () => {
+      const t = new Date()
+      utimesSync(src, t, t)
+    })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return rows
+}
+
+const started = Date.now()
+const all: Row[] = []
+for (const n of sizes) {
+  for (const shapeName of shapes) {
+    const shape = makeShape(shapeName, n)
+    process.stderr.write(`N=${shape.n} shape=${shape.name} (an edit reaches ${shape.reach} targets, ${pct(shape.reach / shape.n)})\n`)
+    for (const tool of tools) {
+      if (tool === 'snakemake' && n > SNAKEMAKE_MAX) continue
+      all.push(...measure(tool, shape))
+    }
+  }
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`
+}
+
+const table = render(all)
+const header = [
+  `Command: \`npx tsx bench/engine/run.ts ${process.argv.slice(2).join(' ')}\``.replace(' --write', ''),
+  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, load average at start ${loadavg()[0].toFixed(1)} ` +
+    `(the cores were shared with other jobs: absolute times are noisy, ratios measured in the same run less so)`,
+  `Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; total bench time ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
+    `medians over ${reps} reps (full build: ${fullReps})`,
+].join('  \n')
+console.log(`${header}\n\n${table}`)
+if (values.write) {
+  const readme = join(repo, 'bench/engine/README.md')
+  const text = readFileSync(readme, 'utf8')
+  const [before, rest] = text.split('<!-- RESULTS -->')
+  const after = rest?.split('<!-- /RESULTS -->')[1] ?? ''
+  writeFileSync(readme, `${before}<!-- RESULTS -->\n${header}\n\n${table}\n<!-- /RESULTS -->${after}`)
+}
+
+/** Markdown: one row per N × shape × phase, a column per tool with time, ratio to ninja and targets run. */
+function render(rows: Row[]): string {
+  const used = tools.filter((t) => rows.some((r) => r.tool === t))
+  const lines = [
+    `| N | shape (edit reaches) | phase | ${used.join(' | ')} |`,
+    `|---|---|---|${used.map(() => '---').join('|')}|`,
+  ]
+  const keys = [...new Set(rows.map((r) => `${r.n}|${r.shape}|${r.phase}`))]
+  for (const k of keys) {
+    const [n, shape, phase] = k.split('|')
+    const of = (t: Tool) => rows.find((r) => `${r.n}|${r.shape}|${r.phase}` === k && r.tool === t)
+    const base = of('ninja')
+    const cells = used.map((t) => {
+      const r = of(t)
+      if (!r) return '—'
+      const ratio = base && t !== 'ninja' ? ` (${(r.s / base.s).toFixed(2)}×)` : ''
+      const check = r.ran === r.expect ? '' : ` ≠${r.expect}!`
+      return `${r.s.toFixed(3)} s${ratio}, ran ${r.ran}${check}`
+    })
+    const reach = rows.find((r) => `${r.n}|${r.shape}` === `${n}|${shape}`)!.reach
+    lines.push(`| ${n} | ${shape} (${reach}, ${pct(reach / Number(n))}) | ${phase} | ${cells.join(' | ')} |`)
+  }
+  return lines.join('\n')
+}

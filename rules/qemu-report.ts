@@ -1,0 +1,172 @@
+// qemu-report.ts — the work behind rules/qemu.ts's boot-report target.
+
+import { execFileSync } from 'node:child_process'
+import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { QemuSession } from '../kernels/tools/qemu.js'
+import { archBuild, type Arch } from '../kernels/tools/kbuild.js'
+import { readIds } from '../SLM/tools/dataset-ids.js'
+
+export interface BootReportJob {
+  cwd: string
+  arch: Arch
+  elf: string
+  bare: string
+  slmRun: string
+  model: string
+  probes: string
+  extraProbes: number
+  tokens: number
+  json: string
+  md: string
+  signal: AbortSignal
+  log(text: string): void
+  progress(message: string): void
+}
+
+export const HEADLINE = 'PCI device 8086:10d3 is'
+const READY = /SLM: Neural backend ready/
+const PROMPT = /auton> $/
+
+interface QueryResult {
+  prompt: string
+  kernel: string
+  host: string
+  match: boolean
+  tokensPerSecond: number
+  seconds: number
+  expected?: string
+  vendorOk?: boolean
+  exact?: boolean
+}
+
+export async function runBootReport(j: BootReportJob): Promise<void> {
+  const at = (p: string) => join(j.cwd, p)
+  const probes = readFileSync(at(j.probes), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { prompt: string; answer: string; vendor: string })
+  const prompts = [HEADLINE, ...probes.map((p) => p.prompt).filter((p) => p !== HEADLINE).slice(0, j.extraProbes)]
+  const truth = new Map(probes.map((p) => [p.prompt, p]))
+
+  // The host's answers first: the same core on the same GGUF.
+  const host = new Map<string, string>()
+  for (const p of prompts) {
+    const out = execFileSync(at(j.slmRun), [at(j.model), '--prompt', p, '--n', String(j.tokens)], { encoding: 'utf8', timeout: 60_000 })
+    host.set(p, out.trimEnd())
+  }
+
+  const b = archBuild(j.arch, j.cwd)
+  const s = QemuSession.start({ binary: b.qemu.binary, args: b.qemu.args, kernel: at(j.elf), cwd: j.cwd, signal: j.signal, onOutput: j.log })
+  const queries: QueryResult[] = []
+  let info = ''
+  let readyMs = 0
+  try {
+    j.progress('booting')
+    await s.waitFor(READY, 180_000)
+    readyMs = s.elapsed()
+    await s.waitFor(PROMPT, 180_000)
+    info = await s.command('slm info', { timeoutMs: 30_000 })
+    for (const p of prompts) {
+      j.progress(`query ${queries.length + 1}/${prompts.length}`)
+      const out = await s.command(`slm query "${p}" ${j.tokens}`, { timeoutMs: 60_000 })
+      const m = /\((\d+) prompt \+ (\d+) generated tokens in ([\d.]+) s: ([\d.]+) tokens\/s\)/.exec(out)
+      const answerLine = out.split('\n').find((l) => l.startsWith(p)) ?? ''
+      const kernel = answerLine.slice(p.length)
+      const hostAnswer = host.get(p)!.startsWith(p) ? host.get(p)!.slice(p.length) : host.get(p)!
+      const t = truth.get(p)
+      queries.push({
+        prompt: p,
+        kernel,
+        host: hostAnswer,
+        match: kernel.trim() === hostAnswer.split('\n')[0].trim(),
+        tokensPerSecond: m ? Number(m[4]) : 0,
+        seconds: m ? Number(m[3]) : 0,
+        expected: t?.answer,
+        vendorOk: t ? kernel.trim().startsWith(t.vendor) : undefined,
+        exact: t ? kernel.trim().replace(/\.$/, '') === t.answer.replace(/\.$/, '') : undefined,
+      })
+    }
+    await s.poweroff('poweroff', 10_000)
+  } finally {
+    await s.kill()
+  }
+
+  const pci = lspci(s.transcript)
+  const report = {
+    arch: j.arch,
+    kernel: j.elf,
+    model: j.model,
+    bootToReadyMs: readyMs,
+    kernelBytes: statSync(at(j.elf)).size,
+    kernelBytesWithoutModel: statSync(at(j.bare)).size,
+    info: info.trim(),
+    queries,
+    allMatchHost: queries.every((q) => q.match),
+    pci,
+    transcript: s.transcript,
+  }
+  mkdirSync(dirname(at(j.json)), { recursive: true })
+  writeFileSync(at(j.json), JSON.stringify(report, null, 2) + '\n')
+  writeFileSync(at(j.md), markdown(report))
+  if (!report.allMatchHost) {
+    const bad = queries.filter((q) => !q.match).map((q) => `  ${q.prompt}\n    kernel: ${q.kernel}\n    host:   ${q.host}`).join('\n')
+    throw new Error(`the ${j.arch} kernel's answers differ from the host slm-run's (report written to ${j.md}):\n${bad}`)
+  }
+}
+
+interface PciRow { ids: string; cls: string; answer: string; truth: string; vendorOk: boolean; exact: boolean }
+
+/** The boot-time listing: "PCI 00:02.0 8086:10d3 Ethernet | model: Intel Corporation …". */
+function lspci(transcript: string): PciRow[] {
+  const db = readIds('/usr/share/misc/pci.ids', 'pci.ids')
+  const vendors = new Map(db.vendors.map((v) => [v.id, v]))
+  const devices = new Map(db.devices.map((d) => [`${d.vendorId}:${d.deviceId}`, d]))
+  const rows: PciRow[] = []
+  for (const line of transcript.split('\n')) {
+    const m = /^PCI [0-9a-f]{2}:[0-9a-f]{2}\.\d ([0-9a-f]{4}):([0-9a-f]{4}) (.*?) \| model: (.*)$/.exec(line.trim())
+    if (!m) continue
+    const vendor = vendors.get(m[1])
+    const dev = devices.get(`${m[1]}:${m[2]}`)
+    const truth = vendor ? `${vendor.name}${dev ? " " + dev.deviceName : ""}` : "(unknown vendor)"
+    const answer = m[4].trim().replace(/\.$/, '')
+    rows.push({ ids: `${m[1]}:${m[2]}`, cls: m[3], answer, truth, vendorOk: !!vendor && answer.startsWith(vendor.name), exact: answer === truth })
+  }
+  return rows
+}
+
+function markdown(r: {
+  arch: string; bootToReadyMs: number; kernelBytes: number; kernelBytesWithoutModel: number; info: string
+  queries: QueryResult[]; allMatchHost: boolean; pci: PciRow[]; transcript: string
+}): string {
+  const q = r.queries.map((x) =>
+    `| \`${x.prompt}\` | ${x.kernel.trim()} | ${x.match ? 'yes' : '**no**'} | ${x.tokensPerSecond.toFixed(1)} | ${x.seconds.toFixed(2)} s | ${x.expected ?? ''} |`).join('\n')
+  const p = r.pci.map((x) => `| ${x.ids} | ${x.cls} | ${x.answer} | ${x.truth} | ${x.vendorOk ? 'yes' : 'no'} | ${x.exact ? 'yes' : 'no'} |`).join('\n')
+  return `# QEMU boot report: ${r.arch}
+
+- Boot to \`SLM: Neural backend ready\`: ${(r.bootToReadyMs / 1000).toFixed(2)} s (QEMU software emulation, from process start)
+- Kernel size: ${r.kernelBytes} bytes with the model, ${r.kernelBytesWithoutModel} without
+- Every answer equals the host \`slm-run\` token for token: ${r.allMatchHost ? 'yes' : '**no**'}
+
+## slm info
+
+\`\`\`
+${r.info}
+\`\`\`
+
+## Queries
+
+| prompt | kernel's answer | = host | tokens/s | time | pci.ids truth |
+|---|---|---|---|---|---|
+${q}
+
+## PCI devices named by the model at boot
+
+| ids | class | model says | pci.ids | vendor right | exact |
+|---|---|---|---|---|---|
+${p}
+
+## Serial transcript
+
+\`\`\`
+${r.transcript.trim()}
+\`\`\`
+`
+}

@@ -1,0 +1,147 @@
+// slm-run.test.ts — the kernels' inference core (kernels/common) built for the host and
+// checked against llama.cpp (node-llama-cpp) on the same GGUFs: greedy token ids for
+// F32 and Q8_0, agreement rate for Q4_0, tokenization, refusals of malformed files,
+// seeded top-k and perplexity.
+
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildGguf, type ExportType } from '../../SLM/tools/export.js'
+import { writeGguf } from '../../SLM/tools/gguf-write.js'
+import { trainTokenizer } from '../../SLM/tools/bpe.js'
+import { TINY_CONFIG, tinyTensors, tinyTokenizerJson } from '../helpers/tiny-model.js'
+import { llamaCppGreedy, llamaCppTokenize } from '../helpers/llamacpp.js'
+
+const root = new URL('../../', import.meta.url).pathname
+const dir = mkdtempSync(join(tmpdir(), 'slm-run-test-'))
+const bin = join(dir, 'slm-run')
+const TYPES: ExportType[] = ['f32', 'q8_0', 'q4_0']
+const model = (t: string) => join(dir, `tiny-${t}.gguf`)
+const EOS = TINY_CONFIG.vocab_size - 1 // <|endoftext|> in the tiny tokenizer
+const PROBES = ['PCI device 8086:10d3 is', 'PCI device 8086:100e is', 'PCI device 10de:1c82 is', 'USB device 046d:c52b is']
+const N = 16
+
+// The exact host build command (also what the lead wires as a target).
+const CORE = ['slm', 'model', 'tokenizer', 'gguf', 'sample', 'slm_math', 'errbuf'].map(f => join(root, 'kernels/common', f + '.c'))
+const BUILD = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-o', bin, join(root, 'kernels/host/slm-run.c'), ...CORE, '-lm']
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(bin, args, { encoding: 'utf8' })
+}
+
+function slmIds(path: string, prompt: string, n = N, extra: string[] = []): number[] {
+  const r = run([path, '--prompt', prompt, '--n', String(n), '--ids', ...extra])
+  assert.is(r.status, 0, r.stderr)
+  return r.stdout.trimEnd().split('\n').pop()!.split(' ').map(Number)
+}
+
+/** How many leading tokens agree; ours may stop early at EOS (llama.cpp's helper goes on). */
+function agreement(ours: number[], ref: number[]): number {
+  let k = 0
+  while (k < ours.length && ours[k] === ref[k]) k++
+  return k
+}
+
+test.before(async () => {
+  execFileSync('gcc', BUILD)
+  const tensors = tinyTensors()
+  for (const t of TYPES) await writeGguf(model(t), buildGguf(TINY_CONFIG, tinyTokenizerJson(), tensors, t))
+})
+test.after(() => rmSync(dir, { recursive: true, force: true }))
+
+for (const t of ['f32', 'q8_0'] as const) {
+  test(`${t}: greedy token ids equal llama.cpp's on probe prompts`, async () => {
+    for (const prompt of PROBES) {
+      const ours = slmIds(model(t), prompt)
+      const ref = await llamaCppGreedy(model(t), prompt, N)
+      assert.ok(ours.length === N || ours[ours.length - 1] === EOS, `stopped early without EOS: ${ours}`)
+      assert.equal(ours, ref.slice(0, ours.length), `${t} ${JSON.stringify(prompt)}`)
+    }
+  })
+}
+
+test('q4_0: greedy agreement with llama.cpp (rate reported)', async () => {
+  let agree = 0, total = 0
+  for (const prompt of PROBES) {
+    const ours = slmIds(model('q4_0'), prompt)
+    const ref = await llamaCppGreedy(model('q4_0'), prompt, N)
+    agree += agreement(ours, ref)
+    total += ours.length
+  }
+  console.log(`  q4_0 greedy agreement with llama.cpp: ${agree}/${total} tokens`)
+  assert.ok(agree / total >= 0.5, `q4_0 agreement ${agree}/${total} — the Q4_0 path is likely broken`)
+})
+
+test('tokenizer: encodes like llama.cpp with a trained BPE vocabulary', async () => {
+  const text = [
+    'PCI device 8086:10d3 is Intel Corporation 82574L Gigabit Network Connection.',
+    'PCI device 10de:1c82 is NVIDIA Corporation GP107 [GeForce GTX 1050 Ti].',
+    "It's what we've done, they'll say; I'm sure you'd agree. Café — naïve “quotes” 3½ × 2.",
+  ].join('\n').repeat(20)
+  writeFileSync(join(dir, 'train.txt'), text)
+  await trainTokenizer({ trainFile: join(dir, 'train.txt'), vocabSize: 400, outFile: join(dir, 'tokenizer.json') })
+  const cfg = { ...TINY_CONFIG, vocab_size: 400 }
+  const path = join(dir, 'tok.gguf')
+  await writeGguf(path, buildGguf(cfg, JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')), tinyTensors(cfg), 'q8_0'))
+  const strings = [
+    'PCI device 8086:10d3 is Intel Corporation 82574L Gigabit Network Connection.',
+    "It's what we've done, they'll say. I'm sure you'd agree. DON'T x'y",
+    'spaces:   three  two \t tab\nnewline\n\n  indented\r\nCRLF  ', '  leading', 'trailing   ', ' ',
+    'Café naïve — “quoted” 10,000 × 3½ ÷ 2 ™ © µs ¡hola! ª º ² ¼',
+    '日本語 😀 Ünïcödé ß Ωμέγα Привет', 'a\u00a0b\u2003c\u3000d', 'x\u0301y', '123abc456 $%^&*()_+ ~~~ ...',
+  ]
+  for (const s of strings) {
+    const r = run([path, '--prompt', s, '--tokenize'])
+    assert.is(r.status, 0, r.stderr)
+    const ours = r.stdout.trim().split(' ').filter(Boolean).map(Number)
+    assert.equal(ours, await llamaCppTokenize(path, s), JSON.stringify(s))
+  }
+})
+
+test('refuses malformed GGUFs with a message, never crashes', async () => {
+  const good = readFileSync(model('q8_0'))
+  const cases: [string, Buffer, RegExp][] = [
+    ['truncated.gguf', good.subarray(0, 5000), /gguf: .*runs past the end of the file/],
+    ['tail-cut.gguf', good.subarray(0, good.length - 100), /gguf: tensor data .*file ends before the last tensor/],
+    ['magic.gguf', Buffer.concat([Buffer.from('GGML'), good.subarray(4)]), /not a GGUF file/],
+    ['version.gguf', Buffer.concat([good.subarray(0, 4), Buffer.from([9, 0, 0, 0]), good.subarray(8)]), /unsupported GGUF version/],
+    ['empty.gguf', Buffer.alloc(0), /runs past the end/],
+  ]
+  const out = buildGguf(TINY_CONFIG, tinyTokenizerJson(), tinyTensors(), 'q8_0')
+  out.tensors = out.tensors.filter(t => t.name !== 'blk.1.ffn_up.weight')
+  await writeGguf(join(dir, 'missing.gguf'), out)
+  for (const [name, bytes, message] of cases) {
+    writeFileSync(join(dir, name), bytes)
+    const r = run([join(dir, name), '--prompt', 'hi'])
+    assert.is(r.status, 2, `${name}: ${r.stderr}`)
+    assert.match(r.stderr, message, name)
+  }
+  const r = run([join(dir, 'missing.gguf'), '--prompt', 'hi'])
+  assert.is(r.status, 2)
+  assert.match(r.stderr, /model: tensor blk\.1\.ffn_up\.weight is missing/)
+})
+
+test('top-k sampling is reproducible from the seed', () => {
+  const a = slmIds(model('q8_0'), 'PCI device', 24, ['--topk', '40', '--seed', '7'])
+  const b = slmIds(model('q8_0'), 'PCI device', 24, ['--topk', '40', '--seed', '7'])
+  const c = slmIds(model('q8_0'), 'PCI device', 24, ['--topk', '40', '--seed', '8'])
+  assert.equal(a, b)
+  assert.not.equal(a, c)
+  assert.not.equal(a, slmIds(model('q8_0'), 'PCI device', 24))
+})
+
+test('--ppl prints perplexity JSON over a text file', () => {
+  const txt = join(dir, 'val.txt')
+  writeFileSync(txt, 'PCI device 8086:10d3 is Intel Corporation 82574L Gigabit Network Connection.\n'.repeat(8))
+  const r = run([model('f32'), '--ppl', txt, '--max-tokens', '200'])
+  assert.is(r.status, 0, r.stderr)
+  const j = JSON.parse(r.stdout)
+  assert.ok(j.tokens > 100 && j.tokens < 200, `scored ${j.tokens}`)
+  assert.ok(j.ppl > 1 && Number.isFinite(j.ppl))
+  assert.ok(Math.abs(Math.log(j.ppl) - j.nll) < 1e-3)
+})
+
+test.run()
