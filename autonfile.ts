@@ -8,18 +8,22 @@ import { loadPreset } from './SLM/tools/config.js'
 import { dataset, tokenizer, tokens, modelConfig, trainer, checkpoint, evaluation, gguf } from './rules/slm.js'
 import { kernel, slmRun } from './rules/kernel.js'
 import { bootReport } from './rules/qemu.js'
+import { architect, review } from './rules/agents.js'
 import { ARCHES } from './kernels/tools/kbuild.js'
 
 const preset = config().slm.preset
-const model = loadPreset(preset)
+// slm.preset = "agent": the architect agent proposes the model (needs [agents.models] architect)
+const vocabSize = preset === 'agent' ? 1024 : loadPreset(preset).vocab_size
 
 const corpus = dataset()
-const tok = tokenizer(corpus, model.vocab_size)
+const tok = tokenizer(corpus, vocabSize)
 const bins = tokens(corpus, tok)
-const cfg = modelConfig(preset)
+const cfg = modelConfig(
+  preset === 'agent' ? architect({ stats: corpus.outputs[3], paramBudget: 2_000_000, vocabSize }) : preset,
+)
 const trainBin = trainer()
 const ckpt = checkpoint(cfg, tok, bins, trainBin)
-evaluation(ckpt, tok, bins, corpus, trainBin)
+const metrics = evaluation(ckpt, tok, bins, corpus, trainBin)
 
 const ggufs = (['f32', 'q8_0', 'q4_0'] as const).map((t) => gguf(t, ckpt, tok, cfg))
 target('gguf', { inputs: ggufs, description: 'every GGUF export' })
@@ -31,3 +35,6 @@ const reports = ARCHES.map((arch) => {
   return bootReport({ arch, elf: k.elf, bare: k.bare, slmRun: host, model: embedded, probes: corpus })
 })
 target('qemu-boot-report', { inputs: reports, default: true, description: 'boot every kernel in QEMU and query the model' })
+
+// Not in the default closure: `auton build review` needs [agents.models] reviewer in auton.toml.
+review({ metrics: [metrics.outputs[0]], bootReports: reports.map((r) => r.outputs[1]) })

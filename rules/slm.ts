@@ -58,17 +58,23 @@ export function tokens(corpus: TargetHandle, tok: TargetHandle): TargetHandle {
   })
 }
 
-/** config.json for a preset (SLM/configs/<preset>.yaml), validated, with estimates beside it. */
-export function modelConfig(preset: string): TargetHandle {
-  const out = `${MODELS}/${preset}/config.json`
+/**
+ * config.json for a preset (SLM/configs/<preset>.yaml) or for a proposal another target
+ * wrote (the architect agent's preset.json), validated, with estimates beside it.
+ */
+export function modelConfig(preset: string | TargetHandle): TargetHandle {
+  const fromTarget = typeof preset !== 'string'
+  const name = fromTarget ? 'agent' : preset
+  const out = `${MODELS}/${name}/config.json`
   return target('config', {
-    inputs: [`SLM/configs/${preset}.yaml`, 'SLM/tools/config.ts'],
+    inputs: [fromTarget ? preset : `SLM/configs/${preset}.yaml`, 'SLM/tools/config.ts'],
     outputs: [out],
-    params: { preset },
-    description: `model config (preset ${preset}) with parameter, FLOP and memory estimates`,
+    params: { preset: fromTarget ? preset.outputs[0] : preset, fromTarget },
+    description: `model config (${name}) with parameter, FLOP and memory estimates`,
     run: async ({ cwd, params }) => {
       const { writeConfig } = await import('../SLM/tools/config.js')
-      await writeConfig(params.preset as string, `${cwd}/${out}`)
+      const p = params.preset as string
+      await writeConfig(params.fromTarget ? `${cwd}/${p}` : p, `${cwd}/${out}`)
     },
   })
 }

@@ -325,6 +325,53 @@ cache('a corrupt cache blob is detected: restore refused, target rebuilt correct
   }
 })
 
+cache('directory outputs: restored with their tree and exec bits; a hand edit inside is put back', async () => {
+  const p = new Project({
+    'autonfile.ts': `import { target, sh } from 'auton'
+const model = target('model', {
+  inputs: ['src/w.txt'],
+  outputs: ['out/model'],
+  run: sh\`mkdir -p out/model/sub && cp src/w.txt out/model/weights && printf '#!/bin/sh\\necho hi\\n' > out/model/sub/run.sh && chmod +x out/model/sub/run.sh\`,
+})
+target('use', { inputs: ['out/model/sub/run.sh', model], outputs: ['out/use.txt'], run: sh\`out/model/sub/run.sh > out/use.txt; cat out/model/weights >> out/use.txt\` })
+`,
+    'src/w.txt': 'w1\n',
+  })
+  try {
+    const first = await p.build('use')
+    assert.is(first.code, 0, show(first))
+    assert.is(p.read('out/use.txt'), 'hi\nw1\n')
+    await p.run(['clean'])
+    const r = await p.build('use')
+    assert.equal(r.with('restored'), ['model', 'use'], show(r))
+    const { statSync } = await import('node:fs')
+    assert.ok((statSync(p.path('out/model/sub/run.sh')).mode & 0o111) !== 0, 'exec bit restored')
+    assert.is(p.read('out/model/weights'), 'w1\n')
+    p.write('out/model/weights', 'hand edit\n')
+    const again = await p.build('use')
+    assert.is(again.status.get('model'), 'restored', show(again))
+    assert.is(again.status.get('use'), 'up-to-date')
+    assert.is(p.read('out/model/weights'), 'w1\n')
+  } finally {
+    p.remove()
+  }
+})
+
+cache('going back to earlier inputs (a branch switch) restores instead of running', async () => {
+  const p = new Project({ 'autonfile.ts': MINIMAL, 'src/a.txt': 'one\n', 'src/b.txt': 'two\n' })
+  try {
+    assert.equal((await p.build('count')).with('ran'), ['count', 'words.txt'])
+    p.write('src/a.txt', 'one one\n')
+    assert.equal((await p.build('count')).with('ran'), ['count', 'words.txt'])
+    p.write('src/a.txt', 'one\n')
+    const r = await p.build('count')
+    assert.equal(r.with('restored'), ['count', 'words.txt'], show(r))
+    assert.is(p.read('out/count.txt').trim(), '2')
+  } finally {
+    p.remove()
+  }
+})
+
 cache('--no-cache neither stores nor restores', async () => {
   const p = new Project({ 'autonfile.ts': MINIMAL, 'src/a.txt': 'a\n', 'src/b.txt': 'b\n' })
   try {
