@@ -86,6 +86,8 @@ export function target(name: string, opts: TargetOptions): TargetHandle {
   else if (isRecipe(run)) recipe = run
   else if (typeof run === 'function') recipe = functionRecipe(run)
   else throw new Error(`${site}: target '${name}': run must be sh\`...\`, a function or an agent step`)
+  // a function has no readable one-liner of its own: logs show the target's description
+  if (recipe?.kind === 'fn' && opts.description) recipe = { ...recipe, describe: () => opts.description! }
   for (const i of opts.inputs ?? []) {
     if (typeof i !== 'string' && !(i instanceof TargetHandle) && !isHandleLike(i)) {
       throw new Error(`${site}: target '${name}': inputs take paths, globs and target handles, got ${JSON.stringify(i)}`)

@@ -270,6 +270,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     upToDate: count('up-to-date'),
     failed: count('failed'),
     skipped: count('skipped'),
+    wouldRun: count('would-run'),
     ms: Date.now() - t0,
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
@@ -400,6 +401,14 @@ async function runRecipe(
     r.state.record(rec)
     return { rec, usage: result.usage }
   } catch (e) {
+    // a paid step that failed still spent money: count it in the summary
+    const spent = (e as { usage?: Usage }).usage
+    if (spent) {
+      r.usage.inputTokens += spent.inputTokens
+      r.usage.outputTokens += spent.outputTokens
+      r.usage.costUsd += spent.costUsd
+      r.usage.calls += spent.calls
+    }
     // leave nothing half-made behind
     for (const o of d.outputs) {
       rmSync(join(root, o), { recursive: true, force: true })

@@ -34,6 +34,8 @@ export type BuildEvent =
       upToDate: number
       failed: number
       skipped: number
+      /** Dry runs: how many targets would run. */
+      wouldRun: number
       ms: number
       inputTokens: number
       outputTokens: number

@@ -61,6 +61,18 @@ export class StatCache {
   hash(path: string): string | undefined {
     const known = this.fresh.get(path)
     if (known !== undefined) return known
+    const h = this.byStat(path)
+    if (h !== undefined) this.fresh.set(path, h)
+    return h
+  }
+
+  /**
+   * The hash checked against the file's stat and the memo, never the per-process map.
+   * Directories hash their files this way: a recipe rewrites the files inside a directory
+   * output and only the directory itself is invalidated, so remembered hashes of the files
+   * inside would be stale.
+   */
+  private byStat(path: string): string | undefined {
     let st: Stats & { mtimeNs?: bigint }
     try {
       st = statSync(path, { bigint: true }) as unknown as Stats
@@ -68,27 +80,19 @@ export class StatCache {
       return undefined
     }
     const big = st as unknown as { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint; isDirectory(): boolean }
-    if (big.isDirectory()) {
-      const h = hashDir(path, this)
-      this.fresh.set(path, h)
-      return h
-    }
+    if (big.isDirectory()) return hashDir(path, (file) => this.byStat(file))
     const m = this.memo.get(path)
     const size = Number(big.size)
     const mtimeNs = big.mtimeNs.toString()
     const ctimeNs = big.ctimeNs.toString()
     const ino = Number(big.ino)
-    if (m && m.size === size && m.mtimeNs === mtimeNs && m.ctimeNs === ctimeNs && m.ino === ino) {
-      this.fresh.set(path, m.hash)
-      return m.hash
-    }
+    if (m && m.size === size && m.mtimeNs === mtimeNs && m.ctimeNs === ctimeNs && m.ino === ino) return m.hash
     const readAtNs = BigInt(Date.now()) * 1_000_000n
     const h = hashFile(path, size)
     if (big.mtimeNs + RACY_MARGIN_NS < readAtNs) {
       this.memo.set(path, { size, mtimeNs, ctimeNs, ino, hash: h })
       this.dirty = true
-    } else if (this.memo.delete(path)) this.dirty = true // racy: trust it for this process only
-    this.fresh.set(path, h)
+    } else if (this.memo.delete(path)) this.dirty = true // racy: trusted for this process only (fresh)
     return h
   }
 }
@@ -120,13 +124,13 @@ export function listTree(dir: string, prefix = ''): string[] {
   return out
 }
 
-function hashDir(dir: string, cache: StatCache): string {
+function hashDir(dir: string, hashOf: (file: string) => string | undefined): string {
   const h = createHash('sha256')
   h.update('dir\0')
   for (const rel of listTree(dir)) {
     const full = join(dir, rel)
     const exec = (statSync(full).mode & 0o111) !== 0
-    h.update(`${rel}\0${exec ? 'x' : '-'}\0${cache.hash(full)}\n`)
+    h.update(`${rel}\0${exec ? 'x' : '-'}\0${hashOf(full)}\n`)
   }
   return h.digest('hex')
 }
