@@ -208,6 +208,9 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
           const outputs = opts.cache.storeOutputs(root, n.decl.outputs, result.rec.outputs)
           const action: ActionRecord = { key, outputs, discovered: result.rec.discovered, ms: result.rec.ms }
           opts.cache.putAction(action)
+          // also under the full key: a later build with the same headers finds this variant
+          // even after another variant replaced the entry under the declared key
+          if (result.rec.fullKey !== key) opts.cache.putAction({ ...action, key: result.rec.fullKey })
           opts.remote?.upload(action, opts.cache)
         } catch (e) {
           emit({ type: 'warning', message: `could not store '${name}' in the cache: ${(e as Error).message}`, at: Date.now() })
@@ -292,7 +295,13 @@ async function tryRestore(
 ): Promise<'local' | 'remote' | undefined> {
   let source: 'local' | 'remote' = 'local'
   let action = cache.getAction(key)
-  if (action && !discoveredMatch(action, state, root)) action = undefined
+  if (action && !discoveredMatch(action, state, root)) {
+    // the latest variant was built against other headers: look for the one matching ours
+    const now: Record<string, string> = {}
+    for (const p of Object.keys(action.discovered)) now[p] = state.stat.hash(join(root, p)) ?? '(missing)'
+    action = cache.getAction(fullKeyOf(key, now))
+    if (action && !discoveredMatch(action, state, root)) action = undefined
+  }
   if (!action && remote) {
     action = await remote.fetch(key, cache)
     source = 'remote'
