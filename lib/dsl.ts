@@ -79,18 +79,18 @@ export function resetRegistry(): void {
 /** Declare a target. Its name may be its output's name (`kernel.elf`) or a stage (`tokenizer`). */
 export function target(name: string, opts: TargetOptions): TargetHandle {
   if (typeof name !== 'string' || name === '') throw new Error('target() needs a non-empty name')
-  const site = callSite()
+  const where = captureCallSite()
   const run = opts.run
   let recipe: Recipe | undefined
   if (run === undefined) recipe = undefined
   else if (isRecipe(run)) recipe = run
   else if (typeof run === 'function') recipe = functionRecipe(run)
-  else throw new Error(`${site}: target '${name}': run must be sh\`...\`, a function or an agent step`)
+  else throw new Error(`${callSite(where)}: target '${name}': run must be sh\`...\`, a function or an agent step`)
   // a function has no readable one-liner of its own: logs show the target's description
   if (recipe?.kind === 'fn' && opts.description) recipe = { ...recipe, describe: () => opts.description! }
   for (const i of opts.inputs ?? []) {
     if (typeof i !== 'string' && !(i instanceof TargetHandle) && !isHandleLike(i)) {
-      throw new Error(`${site}: target '${name}': inputs take paths, globs and target handles, got ${JSON.stringify(i)}`)
+      throw new Error(`${callSite(where)}: target '${name}': inputs take paths, globs and target handles, got ${JSON.stringify(i)}`)
     }
   }
   const outputs = (opts.outputs ?? []).map(normalise)
@@ -106,7 +106,10 @@ export function target(name: string, opts: TargetOptions): TargetHandle {
     depfile: opts.depfile,
     isDefault: opts.default ?? false,
     description: opts.description,
-    site,
+    // formatted on first use: only error messages read it
+    get site() {
+      return callSite(where)
+    },
   })
   return new TargetHandle(name, outputs)
 }
@@ -155,15 +158,22 @@ function normalise(p: string): string {
   return p.replace(/^\.\//, '').replace(/\/+$/, '')
 }
 
-function callSite(): string {
-  // Only three frames are read: formatting a full stack per target() is a measurable share
-  // of loading an autonfile that declares 10,000 targets.
+/**
+ * The stack at a target() call. V8 formats a stack only when `.stack` is read, and with
+ * 10,000 targets formatting them all was a measurable share of loading the autonfile.
+ */
+function captureCallSite(): Error {
   const limit = Error.stackTraceLimit
-  Error.stackTraceLimit = 3
-  const stack = new Error().stack?.split('\n') ?? []
+  Error.stackTraceLimit = 3 // [0] captureCallSite, [1] target(), [2] the caller
+  const e = new Error()
   Error.stackTraceLimit = limit
-  // [0] "Error", [1] callSite, [2] target(), [3] the caller
-  const line = stack[3] ?? ''
-  const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(line)
+  return e
+}
+
+/** "file:line" of the caller recorded by captureCallSite(). */
+function callSite(where: Error): string {
+  const stack = where.stack?.split('\n') ?? []
+  // [0] "Error", [1] captureCallSite, [2] target(), [3] the caller
+  const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(stack[3] ?? '')
   return m ? `${m[1].replace(/^file:\/\//, '')}:${m[2]}` : 'autonfile'
 }

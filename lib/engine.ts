@@ -16,7 +16,7 @@
 //     and has been hashed;
 //   - ready targets run in order of longest remaining path (critical path first).
 
-import { mkdirSync, rmSync, appendFileSync, existsSync, readFileSync } from 'node:fs'
+import { mkdirSync, rmSync, appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { closure, type Graph, type Node } from './graph.js'
@@ -148,7 +148,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
       settle(name, 'up-to-date')
       return
     }
-    const reason = rec ? (diffParts(parts, rec)[0] ?? 'its outputs changed or are missing') : 'never built'
+    const reason = rec ? (diffParts(parts, rec)[0] ?? whyStale(rec, state, root)) : 'never built'
     if (opts.dryRun) {
       wouldRun.add(name)
       emit({ type: 'target', name, status: 'would-run', ms: 0, at: Date.now(), reason })
@@ -283,6 +283,19 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
   return { ok, statuses, usage }
 }
 
+/** Why upToDate() said no when the key matched: for the log, `-n` and `--json` reasons. */
+function whyStale(rec: TargetRecord, state: State, root: string): string {
+  for (const [p, h] of Object.entries(rec.discovered)) {
+    if (state.stat.hash(join(root, p)) !== h) return `discovered input '${p}' changed`
+  }
+  for (const [o, h] of Object.entries(rec.outputs)) {
+    const now = state.stat.hash(join(root, o))
+    if (now === undefined) return `output '${o}' is missing`
+    if (now !== h) return `output '${o}' was modified outside the build`
+  }
+  return 'its outputs changed or are missing'
+}
+
 function upToDate(rec: TargetRecord, state: State, root: string): boolean {
   for (const [o, h] of Object.entries(rec.outputs)) if (state.stat.hash(join(root, o)) !== h) return false
   for (const [p, h] of Object.entries(rec.discovered)) if (state.stat.hash(join(root, p)) !== h) return false
@@ -355,8 +368,7 @@ async function runRecipe(
     mkdirSync(dirname(join(root, o)), { recursive: true })
   }
   mkdirSync(dirname(r.logFile), { recursive: true })
-  rmSync(r.logFile, { force: true })
-  appendFileSync(r.logFile, `# ${n.name}: ${recipe.describe()}\n# why: ${r.reason}\n`)
+  writeFileSync(r.logFile, `# ${n.name}: ${recipe.describe()}\n# why: ${r.reason}\n`) // replaces the last log
   emit({ type: 'start', name: n.name, kind: recipe.kind, describe: recipe.describe(), pool: d.pool, at: Date.now() })
   const began = Date.now()
   const env: Record<string, string | undefined> = {}

@@ -11,7 +11,7 @@
 // hashed, so a record never vouches for a partial output. A target that starts running
 // first appends a tombstone, so an interrupted run is never mistaken for the previous good one.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { StatCache } from './hash.js'
 
@@ -81,9 +81,15 @@ export class State {
     return this
   }
 
+  /** The journal, opened for appending on first use and kept open until save(). */
+  private journal: number | undefined
+
   private append(obj: TargetRecord | Tombstone): void {
-    mkdirSync(this.dir, { recursive: true })
-    appendFileSync(join(this.dir, 'targets.jsonl'), JSON.stringify(obj) + '\n')
+    if (this.journal === undefined) {
+      mkdirSync(this.dir, { recursive: true })
+      this.journal = openSync(join(this.dir, 'targets.jsonl'), 'a')
+    }
+    writeSync(this.journal, JSON.stringify(obj) + '\n')
     this.lines++
   }
 
@@ -101,6 +107,10 @@ export class State {
 
   /** Persist the stat memo and compact the journal. Safe to call on interrupt. */
   save(): void {
+    if (this.journal !== undefined) {
+      closeSync(this.journal) // before compaction replaces the file
+      this.journal = undefined
+    }
     mkdirSync(this.dir, { recursive: true })
     if (this.stat.changed || !existsSync(join(this.dir, 'stat.json'))) {
       writeAtomic(join(this.dir, 'stat.json'), JSON.stringify(this.stat))

@@ -1,6 +1,6 @@
 // qemu-report.ts — the work behind rules/qemu.ts's boot-report target.
 
-import { execFileSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { QemuSession } from '../kernels/tools/qemu.js'
@@ -49,8 +49,10 @@ export async function runBootReport(j: BootReportJob): Promise<void> {
   // The host's answers first: the same core on the same GGUF.
   const host = new Map<string, string>()
   for (const p of prompts) {
-    const out = execFileSync(at(j.slmRun), [at(j.model), '--prompt', p, '--n', String(j.tokens)], { encoding: 'utf8', timeout: 60_000 })
-    host.set(p, out.trimEnd())
+    const r = spawnSync(at(j.slmRun), [at(j.model), '--prompt', p, '--n', String(j.tokens)], { encoding: 'utf8', timeout: 60_000 })
+    if (r.status !== 0) throw new Error(`slm-run failed on "${p}": ${r.error?.message ?? r.stderr}`)
+    j.log(`host slm-run "${p}": ${r.stdout.trim()}\n${r.stderr}`)
+    host.set(p, r.stdout.trimEnd())
   }
 
   const b = archBuild(j.arch, j.cwd)

@@ -31,6 +31,7 @@ class Llama(torch.nn.Module):
         ang = torch.arange(T, dtype=torch.float64)[:, None] * freq[None, :]
         self.register_buffer("cos", ang.cos().float(), persistent=False)
         self.register_buffer("sin", ang.sin().float(), persistent=False)
+        self.register_buffer("mask", torch.ones(T, T, dtype=torch.bool).triu(1), persistent=False)
 
     def w(self, name):
         return self.p[name.replace(".", "_")]
@@ -54,7 +55,9 @@ class Llama(torch.nn.Module):
             k = self.rope((h @ self.w(f"blk.{i}.attn_k.weight").T).view(B, T, KV, hd)).transpose(1, 2)
             v = (h @ self.w(f"blk.{i}.attn_v.weight").T).view(B, T, KV, hd).transpose(1, 2)
             k, v = k.repeat_interleave(H // KV, dim=1), v.repeat_interleave(H // KV, dim=1)
-            att = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            s = (q @ k.transpose(-1, -2)) / math.sqrt(hd)   # torch 1.13 has no fused SDPA
+            s = s.masked_fill(self.mask[:T, :T], float("-inf"))
+            att = torch.softmax(s, dim=-1) @ v
             x = x + att.transpose(1, 2).reshape(B, T, H * hd) @ self.w(f"blk.{i}.attn_output.weight").T
             h = self.norm(x, self.w(f"blk.{i}.ffn_norm.weight"))
             g = F.silu(h @ self.w(f"blk.{i}.ffn_gate.weight").T) * (h @ self.w(f"blk.{i}.ffn_up.weight").T)

@@ -11,8 +11,6 @@
 
 #define QK 32 /* elements per Q8_0/Q4_0 block */
 
-
-
 typedef union { float f; uint32_t u; } f32bits;
 
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -22,21 +20,39 @@ static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] <<
 static inline float h2f(uint16_t h) {
     f32bits o = {.u = (uint32_t)(h & 0x7fff) << 13};
     o.f *= 0x1p112f;
-    if (o.f >= 65536.0f) o.u |= 255u << 23; /* inf / nan */
-    o.u |= (uint32_t)(h & 0x8000) << 16;
+    o.u |= (o.f >= 65536.0f ? 255u << 23 : 0) | (uint32_t)(h & 0x8000) << 16; /* inf/nan; sign */
     return o.f;
 }
 
-/* x rounded to the nearest fp16 value (ties to even), kept as a float. */
-static inline float round_fp16(float x) {
+/* Rounding a float to the nearest fp16 value (ties to even), kept as a float.
+ * In fp16's normal range (and for 0) that is rounding the mantissa to 10 bits,
+ * branch-free so loops vectorize; elsewhere round_fp16 takes the exact path. */
+static inline int fp16_fast_ok(float x) {
     f32bits b = {.f = x};
     uint32_t a = b.u & 0x7fffffff;
-    if (a >= 0x38800000 && a < 0x477ff000) { /* normal fp16 range: round the mantissa to 10 bits */
-        b.u += 0xfff + ((b.u >> 13) & 1);
-        b.u &= ~0x1fffu;
-        return b.f;
+    return a == 0 || (a - 0x38800000u) < (0x477ff000u - 0x38800000u);
+}
+
+static inline float round_fp16_fast(float x) {
+    f32bits b = {.f = x};
+    b.u = (b.u + 0xfff + ((b.u >> 13) & 1)) & ~0x1fffu;
+    return b.f;
+}
+
+static inline float round_fp16(float x) {
+    return fp16_fast_ok(x) ? round_fp16_fast(x) : slm_fp16_to_fp32(slm_fp32_to_fp16(x));
+}
+
+/* acc[i] = fp16(y[i]) for a vector: the fast rounding for all, redone exactly if
+ * any value is outside fp16's normal range. */
+static void round_fp16_vec(float *acc, const float *y, int n) {
+    int slow = 0;
+    for (int i = 0; i < n; i++) {
+        slow |= !fp16_fast_ok(y[i]);
+        acc[i] = round_fp16_fast(y[i]);
     }
-    return slm_fp16_to_fp32(slm_fp32_to_fp16(x));
+    if (slow)
+        for (int i = 0; i < n; i++) acc[i] = round_fp16(y[i]);
 }
 
 /* ---- vector kernels ---- */
@@ -219,25 +235,31 @@ static void rope_apply(float *x, int n_heads, int head_dim, int rope_dim, const 
  * K, online softmax, V accumulated in an fp16 vector. */
 static void attend(float *out, const float *q, const uint16_t *kc, const uint16_t *vc, int kv_stride, int pos,
                    int head_dim, float *acc) {
-    float qh[512];
+    float qh[512], y[512];
     float scale = 1.0f / slm_sqrtf((float)head_dim);
     for (int d = 0; d < head_dim; d++) { qh[d] = round_fp16(q[d]); acc[d] = 0.0f; }
     float M = -SLM_INFINITY, S = 0.0f;
     for (int t = 0; t <= pos; t++) {
         const uint16_t *k = kc + (size_t)t * kv_stride, *v = vc + (size_t)t * kv_stride;
-        double dot = 0.0;
-        for (int d = 0; d < head_dim; d++) dot += (double)(h2f(k[d]) * qh[d]);
-        float sc = (float)dot * scale;
+        float part[16] = {0}, dot = 0.0f;
+        int d = 0;
+        for (; d + 16 <= head_dim; d += 16)
+            for (int j = 0; j < 16; j++) part[j] += h2f(k[d + j]) * qh[d + j];
+        for (; d < head_dim; d++) dot += h2f(k[d]) * qh[d];
+        for (int j = 0; j < 16; j++) dot += part[j];
+        float sc = dot * scale;
         float ms = 1.0f, vs = 1.0f;
-        if (sc > M) {
+        if (sc > M) { /* new maximum: rescale what was accumulated so far */
             float m_old = M;
             M = sc;
             ms = slm_expf(m_old - M);
-            for (int d = 0; d < head_dim; d++) acc[d] = round_fp16(acc[d] * ms);
+            for (d = 0; d < head_dim; d++) y[d] = acc[d] * ms;
+            round_fp16_vec(acc, y, head_dim);
         } else {
             vs = slm_expf(sc - M);
         }
-        for (int d = 0; d < head_dim; d++) acc[d] = round_fp16(acc[d] + h2f(v[d]) * vs);
+        for (d = 0; d < head_dim; d++) y[d] = acc[d] + h2f(v[d]) * vs;
+        round_fp16_vec(acc, y, head_dim);
         S = S * ms + vs;
     }
     float inv = S == 0.0f ? 0.0f : 1.0f / S;

@@ -3,7 +3,8 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I kernels/common \
  *     kernels/fuzz/gguf_fuzz.c kernels/common/{gguf,model,tokenizer,slm,sample,slm_math,errbuf}.c \
  *     -o build/gguf_fuzz
- *   build/gguf_fuzz -max_total_time=180 CORPUS_DIR     (seed it with small valid GGUFs)
+ *   npx tsx kernels/fuzz/make-seeds.ts build/fuzz-corpus
+ *   build/gguf_fuzz -max_total_time=180 -max_len=40000 build/fuzz-corpus
  *
  * Every input goes through gguf_open; valid ones are then walked completely (all
  * KVs, all array strings, all tensor data bytes) and loaded as a model with a

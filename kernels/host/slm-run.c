@@ -8,8 +8,12 @@
  *   slm-run MODEL.gguf --ppl FILE.txt [--max-tokens N]
  *       prints {"ppl":..., "nll":..., "tokens":..., ...} for the text in FILE
  *
- * Timing goes to stderr. The GGUF is read into memory and used in place, exactly
- * as the kernels use their embedded copy.
+ * Timing goes to stderr (SLM_INFO=1 also prints the model description). The GGUF
+ * is read into memory and used in place, exactly as the kernels use their
+ * embedded copy. Build (add -fopenmp to split matvec rows across threads):
+ *
+ *   gcc -std=gnu11 -O3 -march=native -o build/slm-run kernels/host/slm-run.c \
+ *     kernels/common/{slm,model,tokenizer,gguf,sample,slm_math,errbuf}.c -lm
  */
 #include <errno.h>
 #include <math.h>

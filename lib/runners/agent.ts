@@ -16,8 +16,6 @@ import { z } from 'zod'
 import { config as currentConfig, type AutonConfig } from '../config.js'
 import type { Recipe, RecipeContext, RecipeResult, Usage } from '../recipe.js'
 import { callTool, defineTool, toJsonSchema, toolKey, toolSpec, type AgentTool, type ToolContext } from '../agent-tools.js'
-import { anthropicProvider } from '../providers/anthropic.js'
-import { ollamaProvider } from '../providers/ollama.js'
 import { costUsd, priceOf } from '../providers/pricing.js'
 import type { Provider, ToolCall, ToolResult, Turn } from '../providers/provider.js'
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../providers/retry.js'
@@ -125,7 +123,10 @@ async function runAgent(spec: AgentSpec, answerSchema: Record<string, unknown> |
   if (providerName === 'anthropic' && spec.temperature !== undefined) {
     throw new Error(`${who}: the Anthropic API version that @anthropic-ai/sdk 1.x speaks refuses sampling settings; remove temperature from the step`)
   }
-  const provider: Provider = providerName === 'anthropic' ? anthropicProvider(ctx.config, who) : ollamaProvider(ctx.config)
+  // the SDKs load only when a step calls a model: most builds never do, and they cost ~0.2 s
+  const provider: Provider = providerName === 'anthropic'
+    ? (await import('../providers/anthropic.js')).anthropicProvider(ctx.config, who)
+    : (await import('../providers/ollama.js')).ollamaProvider(ctx.config)
   const scrub = scrubber(provider.secrets)
   const log = (s: string) => ctx.log(scrub(s))
   const { price, source } = priceOf(providerName, model, ctx.config.agents.prices)

@@ -64,6 +64,8 @@ target('main.o', {
     assert.match(ex.stdout, "discovered input 'inc/config.h' changed", show(ex))
     const r = await p.build('main.o')
     assert.is(r.status.get('main.o'), 'ran', show(r))
+    const ev = r.events.find((e) => e.type === 'target' && e.name === 'main.o')!
+    assert.is(ev.reason, "discovered input 'inc/config.h' changed")
     assert.is((await p.build('main.o')).status.get('main.o'), 'up-to-date')
   } finally {
     p.remove()

@@ -85,4 +85,28 @@ test('a crash (SIGKILL) mid-recipe: the stale lock is taken over and the partial
   }
 })
 
+test('Ctrl-C with a recipe that ignores SIGTERM: its tree is SIGKILLed, auton still exits within a second', async () => {
+  const p = new Project({
+    'autonfile.ts': `import { target, sh } from 'auton'
+target('stubborn', { outputs: ['out/s'], run: sh\`trap '' TERM INT; sleep 30 & echo $! > sleep.pid; wait; touch out/s\` })
+`,
+  })
+  try {
+    const child = p.spawn(['build', 'stubborn'])
+    const done = collect(child, ['build', 'stubborn'], 15_000)
+    await waitFor(() => p.exists('sleep.pid') && p.read('sleep.pid').trim() !== '', 10_000, 'the recipe to start')
+    const sleepPid = Number(p.read('sleep.pid').trim())
+    const t0 = Date.now()
+    child.kill('SIGINT')
+    const r = await done
+    const ms = Date.now() - t0
+    assert.is(r.code, 130, show(r))
+    assert.ok(ms < 1500, `auton took ${ms} ms to exit after SIGINT`)
+    await waitFor(() => !alive(sleepPid), 1000, `grandchild ${sleepPid} to die`)
+    assert.not.ok(p.exists('out/s'))
+  } finally {
+    p.remove()
+  }
+})
+
 test.run()

@@ -97,6 +97,18 @@ test('racy rule: a file hashed within a clock tick of its mtime is not memoised 
   assert.ok(settled in memo)
 })
 
+test('invalidating a directory output sees new content in the files inside it', () => {
+  // regression: the per-process map kept the inner files' old hashes, so a rewritten
+  // (or restored) directory output hashed as before
+  f('outdir/w.bin', 'v1')
+  const c = new StatCache()
+  const before = c.hash(join(tmp, 'outdir'))
+  f('outdir/w.bin', 'v2')
+  c.invalidate(join(tmp, 'outdir'))
+  assert.is.not(c.hash(join(tmp, 'outdir')), before)
+  assert.is(c.hash(join(tmp, 'outdir')), new StatCache().hash(join(tmp, 'outdir')))
+})
+
 test('invalidate() forgets a hash this process already knows', () => {
   const p = f('inv.txt', 'before')
   const c = new StatCache()

@@ -3,8 +3,8 @@
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type ChildProcess } from 'node:child_process'
-import { renameSync, writeFileSync, existsSync, readFileSync, rmSync } from 'node:fs'
+import { type ChildProcess, execSync, spawn } from 'node:child_process'
+import { renameSync, writeFileSync, existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { Project, waitFor, alive, type JsonEvent } from '../helpers/project.js'
 
 /** A running `auton build --watch --json`: the builds it has finished so far. */
@@ -17,7 +17,8 @@ class Watching {
   private current: JsonEvent[] = []
 
   constructor(readonly p: Project, args: string[] = []) {
-    this.child = p.spawn(['build', '--watch', '--json', ...args])
+    if (process.env.AUTON_DBG) { rmSync(p.path('node_modules/auton')); symlinkSync('/tmp/adbg', p.path('node_modules/auton')) }
+    this.child = process.env.AUTON_DBG ? spawn(process.execPath, ['/tmp/adbg/bin/auton.js', 'build', '--watch', '--json', ...args], { cwd: p.dir, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] }) : p.spawn(['build', '--watch', '--json', ...args])
     let partial = ''
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d
@@ -33,8 +34,22 @@ class Watching {
         }
       }
     })
-    this.child.stderr!.on('data', (d: Buffer) => (this.err += d))
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.err += d
+      for (const m of String(d).matchAll(/DBG spawned pid=(\d+)/g)) {
+        const pid = m[1]
+        let last = ''
+        const iv = setInterval(() => {
+          let st = 'gone'
+          try { const s = readFileSync(`/proc/${pid}/stat`, 'utf8'); st = s.slice(s.lastIndexOf(')') + 2).split(' ').slice(0, 4).join(' ') + ' wchan=' + readFileSync(`/proc/${pid}/wchan`, 'utf8') + ' kids=' + execSync(`cat /proc/${pid}/task/*/children 2>/dev/null || true`).toString().trim() } catch {}
+          if (st !== last) { this.trace.push(`${Date.now() % 100000} ${pid}: ${st}`); last = st }
+          if (st === 'gone') clearInterval(iv)
+        }, 30)
+        iv.unref()
+      }
+    })
   }
+  trace: string[] = []
 
   /** Wait until the n-th build (1-based) is done and the watcher is idle again; its events. */
   async build(n: number, ms = 30_000): Promise<JsonEvent[]> {
@@ -47,7 +62,13 @@ class Watching {
   }
 
   log(): string {
-    return `stderr:\n${this.err}\nstdout:\n${this.out}`
+    const files = ['.auton/logs/slow.log', 'runs.log'].filter((f) => this.p.exists(f)).map((f) => `${f}:\n${this.p.read(f)}`)
+    let ps = ''
+    try {
+      ps = execSync('ps -eo pid,pgid,ppid,stat,etimes,cmd').toString().split('\n').filter((l) => /sleep|bash|auton/.test(l)).join('\n')
+      ps += '\nCHILDREN of ' + this.child.pid + ': ' + execSync(`for c in $(cat /proc/${this.child.pid}/task/*/children); do echo "== $c"; grep -E 'State|Sig' /proc/$c/status; cat /proc/$c/wchan; echo; ps -o pid,stat,etimes,cmd --ppid $c; for g in $(cat /proc/$c/task/*/children); do echo "  grandchild $g"; grep -E 'State|Sig' /proc/$g/status; cat /proc/$g/cmdline; done; done`).toString()
+    } catch {}
+    return `TRACE:\n${this.trace.join('\n')}\nstderr:\n${this.err}\nstdout:\n${this.out}\n${files.join('\n')}\nps:\n${ps}`
   }
 
   async stop(): Promise<number | null> {
