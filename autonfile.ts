@@ -5,7 +5,7 @@
 // Kernel objects do not depend on the model, so they compile while it trains.
 import { target, config } from 'auton'
 import { loadPreset } from './SLM/tools/config.js'
-import { dataset, tokenizer, tokens, modelConfig, trainer, checkpoint, evaluation, gguf } from './rules/slm.js'
+import { dataset, tokenizer, tokens, modelConfig, trainer, checkpoint, evaluation, gguf, quantized } from './rules/slm.js'
 import { kernel, slmRun } from './rules/kernel.js'
 import { bootReport } from './rules/qemu.js'
 import { architect, review } from './rules/agents.js'
@@ -30,11 +30,17 @@ target('gguf', { inputs: ggufs, description: 'every GGUF export' })
 const embedded = ggufs[1] // Q8_0: small, and it matches llama.cpp token for token
 
 const host = slmRun()
+const quant = quantized(ggufs, corpus, host)
 const reports = ARCHES.map((arch) => {
   const k = kernel(arch, embedded)
   return bootReport({ arch, elf: k.elf, bare: k.bare, slmRun: host, model: embedded, probes: corpus })
 })
-target('qemu-boot-report', { inputs: reports, default: true, description: 'boot every kernel in QEMU and query the model' })
+// The default: every kernel booted and queried, plus the metrics the reports are read with.
+target('qemu-boot-report', {
+  inputs: [...reports, metrics, quant],
+  default: true,
+  description: 'boot every kernel in QEMU and query the model; eval and quantization metrics',
+})
 
 // Not in the default closure: `auton build review` needs [agents.models] reviewer in auton.toml.
 review({ metrics: [metrics.outputs[0]], bootReports: reports.map((r) => r.outputs[1]) })

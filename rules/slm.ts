@@ -155,4 +155,35 @@ export function gguf(type: QuantType, ckpt: TargetHandle, tok: TargetHandle, cfg
   })
 }
 
+/**
+ * Validation perplexity of each GGUF through the kernels' own inference core (slm-run),
+ * and each quantization's delta against F32, into quantization.json.
+ */
+export function quantized(files: TargetHandle[], corpus: TargetHandle, slmRun: TargetHandle, maxTokens = 20_000): TargetHandle {
+  const dir = files[0].outputs[0].replace(/\/[^/]+$/, '')
+  const out = `${dir}/quantization.json`
+  return target('quantized', {
+    inputs: [...files, corpus, slmRun],
+    outputs: [out],
+    params: { maxTokens },
+    description: 'perplexity of F32, Q8_0 and Q4_0 through the inference core',
+    run: async ({ cwd, params, log }) => {
+      const { spawnSync } = await import('node:child_process')
+      const { writeFileSync, statSync } = await import('node:fs')
+      const rows: Record<string, { ppl: number; bytes: number; deltaPct?: number }> = {}
+      for (const f of files) {
+        const file = f.outputs[0]
+        const type = /model-(.+)\.gguf$/.exec(file)![1]
+        const r = spawnSync(`${cwd}/${slmRun.outputs[0]}`, [`${cwd}/${file}`, '--ppl', `${cwd}/${corpus.outputs[1]}`, '--max-tokens', String(params.maxTokens)], { encoding: 'utf8' })
+        if (r.status !== 0) throw new Error(`slm-run --ppl ${file} failed: ${r.stderr}`)
+        log(r.stdout + r.stderr)
+        rows[type] = { ppl: JSON.parse(r.stdout).ppl, bytes: statSync(`${cwd}/${file}`).size }
+      }
+      const base = rows.f32?.ppl
+      for (const row of Object.values(rows)) if (base) row.deltaPct = Math.round(((row.ppl - base) / base) * 1e4) / 100
+      writeFileSync(`${cwd}/${out}`, JSON.stringify({ maxTokens: params.maxTokens, types: rows }, null, 2) + '\n')
+    },
+  })
+}
+
 export { DATA, MODELS }

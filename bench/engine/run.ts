@@ -1,7 +1,7 @@
 // run.ts — time auton, GNU make, ninja (and Snakemake at N <= 1,000) on the same graphs.
 //
 //   npx tsx bench/engine/run.ts [--n 1000,10000] [--reps K] [--full-reps K] [--tools auton,make,ninja,snakemake]
-//                               [--shapes wide,1%] [--write]
+//                               [--shapes wide,1%] [--auton DIR] [--write]
 //
 // For each N, shape and tool, in a fresh temp dir: full build (-j2) from nothing, no-op,
 // one source edited (new content), one source touched (same content). Medians over reps.
@@ -26,8 +26,11 @@ const { values } = parseArgs({
     tools: { type: 'string', default: 'auton,make,ninja,snakemake' },
     shapes: { type: 'string', default: 'wide,1%' },
     write: { type: 'boolean', default: false },
+    /** Another auton checkout (built) to time instead of this one, e.g. an older commit. */
+    auton: { type: 'string' },
   },
 })
+const autonRoot = resolve(values.auton ?? repo)
 const sizes = values.n.split(',').map(Number)
 const reps = Number(values.reps)
 const fullReps = Number(values['full-reps'])
@@ -41,7 +44,7 @@ interface Row { n: number; shape: string; reach: number; tool: Tool; phase: Phas
 /** Command line of one build; `ran` counts the targets whose recipe ran, from the tool's output. */
 const TOOLS: Record<Tool, { cmd: string[]; clean: string[]; ran: (out: string) => number }> = {
   auton: {
-    cmd: [process.execPath, join(repo, 'bin/auton.js'), 'build', '-j', '2'],
+    cmd: [process.execPath, join(autonRoot, 'bin/auton.js'), 'build', '-j', '2'],
     clean: ['out', '.auton', 'cache'],
     ran: (o) => Number(/build ok: (\d+) ran/.exec(o)?.[1] ?? NaN),
   },
@@ -74,7 +77,7 @@ function median(xs: number[]): number {
 
 function measure(tool: Tool, shape: Shape): Row[] {
   const dir = mkdtempSync(join(tmpdir(), `bench-${tool}-`))
-  emitProject(tool, shape, dir, repo)
+  emitProject(tool, shape, dir, autonRoot)
   const src = join(dir, shape.sources[0])
   const rows: Row[] = []
   const phase = (p: Phase, k: number, expect: number, before: () => void) => {

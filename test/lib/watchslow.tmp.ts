@@ -50,6 +50,8 @@ class Watching {
     })
   }
   trace: string[] = []
+  gaps: string[] = []
+  hb = (() => { let last = Date.now(); const iv = setInterval(() => { const now = Date.now(); if (now - last > 200) this.gaps.push(`${now % 100000}: gap ${now - last}`); last = now }, 10); iv.unref(); return iv })()
 
   /** Wait until the n-th build (1-based) is done and the watcher is idle again; its events. */
   async build(n: number, ms = 30_000): Promise<JsonEvent[]> {
@@ -68,7 +70,7 @@ class Watching {
       ps = execSync('ps -eo pid,pgid,ppid,stat,etimes,cmd').toString().split('\n').filter((l) => /sleep|bash|auton/.test(l)).join('\n')
       ps += '\nCHILDREN of ' + this.child.pid + ': ' + execSync(`for c in $(cat /proc/${this.child.pid}/task/*/children); do echo "== $c"; grep -E 'State|Sig' /proc/$c/status; cat /proc/$c/wchan; echo; ps -o pid,stat,etimes,cmd --ppid $c; for g in $(cat /proc/$c/task/*/children); do echo "  grandchild $g"; grep -E 'State|Sig' /proc/$g/status; cat /proc/$g/cmdline; done; done`).toString()
     } catch {}
-    return `TRACE:\n${this.trace.join('\n')}\nstderr:\n${this.err}\nstdout:\n${this.out}\n${files.join('\n')}\nps:\n${ps}`
+    return `GAPS:\n${this.gaps.join('\n')}\nTRACE:\n${this.trace.join('\n')}\nstderr:\n${this.err}\nstdout:\n${this.out}\n${files.join('\n')}\nps:\n${ps}`
   }
 
   async stop(): Promise<number | null> {

@@ -1,0 +1,81 @@
+// The AUTON pipeline end to end, on a copy of this repository with the `smoke` preset
+// (a seconds-long training run): the default autonfile builds through a QEMU boot report
+// whose kernel answers equal the host's, a second build does nothing, and edits rebuild
+// exactly what they should — a kernel source: one object, the ELFs and the report; the
+// eval code: eval only; the corpus: everything downstream.
+
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { Project, REPO } from '../helpers/project.js'
+
+const p = new Project()
+// the checkout as git sees it (tracked and new files), not build outputs
+const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' })
+  .split('\n').filter((f) => f && !f.startsWith('test/') && !f.startsWith('bench/'))
+for (const f of files) {
+  mkdirSync(dirname(p.path(f)), { recursive: true })
+  try { copyFileSync(join(REPO, f), p.path(f)) } catch { /* deleted in the work tree */ }
+}
+// the repo's own packages; 'auton' resolves through the copied package.json's exports
+rmSync(p.path('node_modules'), { recursive: true })
+symlinkSync(join(REPO, 'node_modules'), p.path('node_modules'))
+symlinkSync(join(REPO, 'dist'), p.path('dist'))
+writeFileSync(p.path('auton.toml'), readFileSync(p.path('auton.toml'), 'utf8').replace(/preset = "micro"/, 'preset = "smoke"'))
+
+const TARGETS = ['qemu-boot-report-x86_64', 'eval', 'quantized']
+
+test.after(() => p.remove())
+
+test('the pipeline builds end to end and the kernel answers like the host', async () => {
+  const r = await p.build(...TARGETS, '--json')
+  assert.is(r.code, 0, r.stderr + r.stdout.slice(-3000))
+  const report = JSON.parse(p.read('reports/qemu-boot-x86_64.json'))
+  assert.ok(report.queries.length >= 2)
+  assert.ok(report.allMatchHost, 'kernel and host slm-run agree token for token')
+  assert.match(report.transcript, /SLM: Neural backend ready/)
+  assert.ok(report.pci.some((d: { ids: string }) => d.ids === '8086:10d3'), 'the e1000e is on the bus')
+  assert.ok(report.kernelBytes > report.kernelBytesWithoutModel)
+  const metrics = JSON.parse(p.read('SLM/models/smoke/metrics.json'))
+  assert.ok(metrics.val_loss > 0 && Number.isFinite(metrics.val_ppl))
+  const quant = JSON.parse(p.read('SLM/models/smoke/quantization.json'))
+  assert.ok(Math.abs(quant.types.q8_0.deltaPct) < 1, `Q8_0 within 1% of F32: ${JSON.stringify(quant.types)}`)
+})
+
+test('a second build does nothing', async () => {
+  const r = await p.build(...TARGETS, '--json')
+  assert.is(r.code, 0)
+  assert.is(r.summary!.ran, 0)
+  assert.is(r.summary!.restored, 0)
+})
+
+test('one kernel source edited: its object, the ELFs and the report rebuild, nothing else', async () => {
+  appendFileSync(p.path('kernels/x86_64/serial.c'), '\nconst char auton_pipeline_test_marker[] = "edited";\n')
+  const r = await p.build(...TARGETS, '--json')
+  assert.is(r.code, 0, r.stderr)
+  assert.equal(r.with('ran'), [
+    'build/kernel-x86_64/x86_64/serial.o', 'kernel-x86_64-nomodel.elf', 'kernel-x86_64.elf', 'qemu-boot-report-x86_64',
+  ])
+})
+
+test('the eval code edited: only eval reruns', async () => {
+  appendFileSync(p.path('SLM/tools/eval.ts'), '\n// edited by the pipeline test\n')
+  const r = await p.build(...TARGETS, '--json')
+  assert.is(r.code, 0, r.stderr)
+  assert.equal(r.with('ran'), ['eval'])
+})
+
+test('the corpus recipe changed: everything downstream rebuilds, the kernel objects do not', async () => {
+  writeFileSync(p.path('autonfile.ts'), p.read('autonfile.ts').replace('const corpus = dataset()', 'const corpus = dataset({ seed: 7 })'))
+  const r = await p.build(...TARGETS, '--json')
+  assert.is(r.code, 0, r.stderr)
+  const ran = r.with('ran')
+  for (const t of ['dataset', 'tokenizer', 'tokens', 'checkpoint', 'eval', 'gguf-q8_0', 'quantized', 'kernel-x86_64.elf', 'qemu-boot-report-x86_64']) {
+    assert.ok(ran.includes(t), `${t} rebuilt (ran: ${ran.join(', ')})`)
+  }
+  assert.not.ok(ran.some((t) => t.endsWith('/serial.o')), 'kernel objects do not depend on the model')
+})
+
+test.run()
