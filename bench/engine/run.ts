@@ -24,7 +24,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     'full-reps': { type: 'string', default: '1' },
     tools: { type: 'string', default: 'auton,make,ninja,snakemake' },
-    shapes: { type: 'string', default: 'wide,1%' },
+    shapes: { type: 'string', default: '1%' },
     write: { type: 'boolean', default: false },
     /** Another auton checkout (built) to time instead of this one, e.g. an older commit. */
     auton: { type: 'string' },

@@ -3,8 +3,8 @@
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type ChildProcess, execSync, spawn } from 'node:child_process'
-import { renameSync, writeFileSync, existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { type ChildProcess } from 'node:child_process'
+import { renameSync, writeFileSync, existsSync, readFileSync, rmSync } from 'node:fs'
 import { Project, waitFor, alive, type JsonEvent } from '../helpers/project.js'
 
 /** A running `auton build --watch --json`: the builds it has finished so far. */
@@ -17,8 +17,7 @@ class Watching {
   private current: JsonEvent[] = []
 
   constructor(readonly p: Project, args: string[] = []) {
-    if (process.env.AUTON_DBG) { rmSync(p.path('node_modules/auton')); symlinkSync('/tmp/adbg', p.path('node_modules/auton')) }
-    this.child = process.env.AUTON_DBG ? spawn(process.execPath, ['/tmp/adbg/bin/auton.js', 'build', '--watch', '--json', ...args], { cwd: p.dir, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] }) : p.spawn(['build', '--watch', '--json', ...args])
+    this.child = p.spawn(['build', '--watch', '--json', ...args])
     let partial = ''
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d
@@ -34,51 +33,41 @@ class Watching {
         }
       }
     })
-    this.child.stderr!.on('data', (d: Buffer) => {
-      this.err += d
-      for (const m of String(d).matchAll(/DBG spawned pid=(\d+)/g)) {
-        const pid = m[1]
-        let last = ''
-        const iv = setInterval(() => {
-          let st = 'gone'
-          try { const s = readFileSync(`/proc/${pid}/stat`, 'utf8'); st = s.slice(s.lastIndexOf(')') + 2).split(' ').slice(0, 4).join(' ') + ' wchan=' + readFileSync(`/proc/${pid}/wchan`, 'utf8') + ' kids=' + execSync(`cat /proc/${pid}/task/*/children 2>/dev/null || true`).toString().trim() } catch {}
-          if (st !== last) { this.trace.push(`${Date.now() % 100000} ${pid}: ${st}`); last = st }
-          if (st === 'gone') clearInterval(iv)
-        }, 30)
-        iv.unref()
-      }
-    })
+    this.child.stderr!.on('data', (d: Buffer) => (this.err += d))
   }
-  trace: string[] = []
 
-  /** Wait until the n-th build (1-based) is done and the watcher is idle again; its events. */
+  /** Wait until the n-th build (1-based) is done and the watcher has said so; its events. */
   async build(n: number, ms = 30_000): Promise<JsonEvent[]> {
-    await waitFor(() => this.builds.length >= n && this.idleCount() >= n, ms, `build #${n}\n${this.log()}`)
+    await this.until(() => this.builds.length >= n && this.ended() >= n, ms, `build #${n}`)
     return this.builds[n - 1]
   }
 
-  idleCount(): number {
-    return (this.err.match(/^watch: build (ok|FAILED)/gm) ?? []).length
+  /** Builds the watcher has reported as over (ok, failed or cancelled). */
+  ended(): number {
+    return (this.err.match(/^watch: build (ok|FAILED|cancelled)/gm) ?? []).length
   }
 
-  log(): string {
-    const files = ['.auton/logs/slow.log', 'runs.log'].filter((f) => this.p.exists(f)).map((f) => `${f}:\n${this.p.read(f)}`)
-    let ps = ''
+  /** waitFor, with this watcher's output as it is at the timeout in the error. */
+  async until(cond: () => boolean, ms: number, what: string): Promise<void> {
     try {
-      ps = execSync('ps -eo pid,pgid,ppid,stat,etimes,cmd').toString().split('\n').filter((l) => /sleep|bash|auton/.test(l)).join('\n')
-      ps += '\nCHILDREN of ' + this.child.pid + ': ' + execSync(`for c in $(cat /proc/${this.child.pid}/task/*/children); do echo "== $c"; grep -E 'State|Sig' /proc/$c/status; cat /proc/$c/wchan; echo; ps -o pid,stat,etimes,cmd --ppid $c; for g in $(cat /proc/$c/task/*/children); do echo "  grandchild $g"; grep -E 'State|Sig' /proc/$g/status; cat /proc/$g/cmdline; done; done`).toString()
-    } catch {}
-    return `TRACE:\n${this.trace.join('\n')}\nstderr:\n${this.err}\nstdout:\n${this.out}\n${files.join('\n')}\nps:\n${ps}`
+      await waitFor(cond, ms, what)
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nstderr:\n${this.err}\nstdout:\n${this.out}`)
+    }
   }
 
   async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode
     const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)))
     this.child.kill('SIGINT')
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000)
     const code = await exited
     clearTimeout(timer)
     return code
+  }
+
+  log(): string {
+    return `stderr:\n${this.err}\nstdout:\n${this.out}`
   }
 }
 
@@ -151,11 +140,11 @@ target('slow', { inputs: ['src/delay.txt'], outputs: ['out/slow.txt'], default: 
   })
   const w = new Watching(p)
   try {
-    await waitFor(() => p.exists('sleep.pid') && p.read('sleep.pid').trim() !== '', 20_000, `the first run to start\n${w.log()}`)
+    await w.until(() => p.exists('sleep.pid') && p.read('sleep.pid').trim() !== '', 20_000, 'the first run to start')
     const firstSleep = Number(p.read('sleep.pid'))
     const t0 = Date.now()
     p.write('src/delay.txt', '0\n')
-    const cancelled = await waitFor(() => w.builds.length >= 1, 15_000, `the first build to stop\n${w.log()}`).then(() => w.builds[0])
+    const cancelled = await w.until(() => w.builds.length >= 1, 15_000, 'the first build to stop').then(() => w.builds[0])
     assert.is(summary(cancelled).ok, false, w.log())
     assert.match(String(cancelled.find((e) => e.name === 'slow' && e.status === 'failed')?.error), /cancelled/)
     const again = await w.build(2)
@@ -185,7 +174,7 @@ t('a broken autonfile keeps the last good graph; fixing it, or editing an import
     assert.is(p.read('out/msg.txt'), 'one\na\n')
 
     p.write('autonfile.ts', GOOD + '\ntarget(\n') // a syntax error
-    await waitFor(() => /keeping the last good graph/.test(w.err), 15_000, `the load error\n${w.log()}`)
+    await w.until(() => /keeping the last good graph/.test(w.err), 15_000, 'the load error')
     assert.match(w.err, /autonfile/)
     await sleep(300)
     assert.is(w.builds.length, 1, 'a graph that does not load builds nothing')
