@@ -216,17 +216,17 @@ export class HttpRemoteCache implements RemoteCache {
     const onStop = () => ctl.abort()
     this.stop.signal.addEventListener('abort', onStop, { once: true })
     const ms = (this.o.requestMs ?? 5000) + extraMs
-    const timer = setTimeout(() => ctl.abort(new RemoteError(`${method} ${this.endpoint(path)}: no response within ${ms / 1000} s`)), ms)
+    const cancelTimer = liveTimeout(ms, () => ctl.abort(new RemoteError(`${method} ${this.endpoint(path)}: no response within ${ms / 1000} s`)))
     try {
       const headers: Record<string, string> = {}
       if (this.o.authorization) headers.authorization = this.o.authorization
       if (body) headers['content-type'] = 'application/octet-stream'
       return await fetch(this.endpoint(path), { method, headers, body: body as unknown as BodyInit | undefined, signal: ctl.signal })
     } catch (e) {
-      const reason = ctl.signal.reason instanceof RemoteError ? ctl.signal.reason : e
-      throw new RemoteError(`${method} ${this.endpoint(path)}: ${describe(reason)}`)
+      if (ctl.signal.reason instanceof RemoteError) throw ctl.signal.reason
+      throw new RemoteError(`${method} ${this.endpoint(path)}: ${describe(e)}`)
     } finally {
-      clearTimeout(timer)
+      cancelTimer()
       this.stop.signal.removeEventListener('abort', onStop)
     }
   }
@@ -237,9 +237,9 @@ export class HttpRemoteCache implements RemoteCache {
     const chunks: Uint8Array[] = []
     const ms = this.o.requestMs ?? 5000
     for (;;) {
-      let timer: NodeJS.Timeout | undefined
+      let cancelTimer = () => {}
       const idle = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new RemoteError(`${res.url}: the body stalled for ${ms / 1000} s`)), ms)
+        cancelTimer = liveTimeout(ms, () => reject(new RemoteError(`${res.url}: the body stalled for ${ms / 1000} s`)))
       })
       try {
         const { done, value } = await Promise.race([reader.read(), idle])
@@ -249,7 +249,7 @@ export class HttpRemoteCache implements RemoteCache {
         void reader.cancel().catch(() => {})
         throw e
       } finally {
-        clearTimeout(timer)
+        cancelTimer()
       }
     }
     return Buffer.concat(chunks)
@@ -285,6 +285,32 @@ export class HttpRemoteCache implements RemoteCache {
 
   private warn(message: string): void {
     this.o.emit({ type: 'warning', message, at: Date.now() })
+  }
+}
+
+/**
+ * Call `expire` once `ms` of the event loop's live time have passed. The build hashes and
+ * copies large files synchronously; time the loop spends blocked must not count against
+ * the server (after a long block a plain timer fires before the reply that is already
+ * waiting is read). So elapsed time is counted in steps of at most 250 ms, and `expire`
+ * runs after the poll phase (setImmediate), when a reply that has arrived has been seen.
+ */
+function liveTimeout(ms: number, expire: () => void): () => void {
+  let left = ms
+  let last = Date.now()
+  let done = false
+  let timer: NodeJS.Timeout
+  const tick = () => {
+    const now = Date.now()
+    left -= Math.min(now - last, 250)
+    last = now
+    if (left > 0) timer = setTimeout(tick, Math.min(left, 250))
+    else setImmediate(() => done || expire())
+  }
+  timer = setTimeout(tick, Math.min(ms, 250))
+  return () => {
+    done = true
+    clearTimeout(timer)
   }
 }
 

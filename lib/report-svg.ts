@@ -52,10 +52,13 @@ export function graphSvg(nodes: GraphNode[]): string {
   const columns: string[][] = []
   for (const n of nodes) (columns[layer.get(n.name)!] ??= []).push(n.name)
 
-  const boxW = Math.min(260, Math.max(110, 8 + 7 * Math.max(...nodes.map((n) => n.name.length))))
-  const boxH = 28
-  const gapX = 70
-  const gapY = 14
+  // a tall column (e.g. one object file per kernel source) gets a compact drawing
+  const compact = Math.max(...columns.map((c) => c.length)) > 24
+  const charW = compact ? 6 : 7
+  const boxW = Math.min(compact ? 230 : 260, Math.max(110, 8 + charW * Math.max(...nodes.map((n) => n.name.length))))
+  const boxH = compact ? 16 : 28
+  const gapX = compact ? 50 : 70
+  const gapY = compact ? 3 : 14
   const pad = 12
   const pos = new Map<string, { x: number; y: number }>()
   columns.forEach((col, c) =>
@@ -81,18 +84,19 @@ export function graphSvg(nodes: GraphNode[]): string {
   const boxes = nodes.map((n) => {
     const { x, y } = pos.get(n.name)!
     const color = STATUS_COLOR[n.status ?? ''] ?? '#dee2e6'
-    const label = n.name.length > (boxW - 12) / 7 ? n.name.slice(0, Math.floor((boxW - 12) / 7) - 1) + '…' : n.name
+    const fit = Math.floor((boxW - 12) / charW)
+    const label = n.name.length > fit ? '…' + n.name.slice(n.name.length - fit + 1) : n.name
     const tip = `${n.name}: ${n.status ?? 'not in this build'}${n.source ? ` (${n.source} cache)` : ''}`
     return (
       `<g><title>${esc(tip)}</title>` +
       `<rect x="${x}" y="${y}" width="${boxW}" height="${boxH}" rx="5" fill="${color}" fill-opacity="0.18" stroke="${color}" stroke-width="2"/>` +
-      `<text x="${x + 8}" y="${y + 18}" class="label">${esc(label)}</text></g>`
+      `<text x="${x + 6}" y="${y + (compact ? 12 : 18)}" class="label">${esc(label)}</text></g>`
     )
   })
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="build graph">` +
     `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#868e96"/></marker></defs>` +
-    `<style>.edge{fill:none;stroke:#868e96;stroke-width:1.3}.label{font:12px ui-monospace,monospace;fill:#212529}</style>` +
+    `<style>.edge{fill:none;stroke:#868e96;stroke-width:${compact ? 0.6 : 1.3};stroke-opacity:${compact ? 0.5 : 1}}.label{font:${compact ? 10 : 12}px ui-monospace,monospace;fill:#212529}</style>` +
     edges.join('') +
     boxes.join('') +
     `</svg>`

@@ -103,7 +103,7 @@ export async function watchBuild(o: WatchOptions): Promise<number> {
     clearTimeout(timer)
     timer = setTimeout(() => {
       current?.abort() // a build made stale while running is cancelled, then rerun
-      chain = chain.then(cycle)
+      chain = chain.then(cycle).catch((e) => say(`watch: ${(e as Error).message}`)) // keep watching whatever happens
     }, o.debounceMs ?? 100)
   })
   watcher.on('error', (e) => say(`watch: ${(e as Error).message}`))
