@@ -7,8 +7,8 @@ import { loadPreset, writeConfig, validatePreset, estimate, listPresets } from '
 
 const tmp = mkdtempSync(join(tmpdir(), 'auton-config-'));
 
-test('the three presets load and have the documented sizes', () => {
-  assert.equal(listPresets(), ['micro', 'small_50M', 'tiny_10M']);
+test('the presets load and have the documented sizes', () => {
+  assert.equal(listPresets(), ['micro', 'small_50M', 'smoke', 'tiny_10M']);
   const micro = loadPreset('micro');
   assert.is(micro.vocab_size, 1024);
   assert.ok(micro.estimates.params > 0.9e6 && micro.estimates.params < 1.2e6, `micro params ${micro.estimates.params}`);
@@ -42,7 +42,7 @@ test('a preset by path, and an unknown name names the presets', () => {
   const y = join(tmp, 'mine.yaml');
   writeFileSync(y, readFileSync(join(import.meta.dirname, '../../SLM/configs/micro.yaml'), 'utf8').replace('name: micro', 'name: mine'));
   assert.is(loadPreset(y).name, 'mine');
-  assert.throws(() => loadPreset('nope'), /preset "nope" not found.*micro, small_50M, tiny_10M/);
+  assert.throws(() => loadPreset('nope'), /preset "nope" not found.*micro, small_50M, smoke, tiny_10M/);
 });
 
 test('bad shapes are rejected with messages that say what to fix', () => {

@@ -26,11 +26,12 @@ symlinkSync(join(REPO, 'dist'), p.path('dist'))
 writeFileSync(p.path('auton.toml'), readFileSync(p.path('auton.toml'), 'utf8').replace(/preset = "micro"/, 'preset = "smoke"'))
 
 const TARGETS = ['qemu-boot-report-x86_64', 'eval', 'quantized']
+const build = () => p.run(['build', '--json', ...TARGETS], { timeoutMs: 600_000 })
 
 test.after(() => p.remove())
 
 test('the pipeline builds end to end and the kernel answers like the host', async () => {
-  const r = await p.build(...TARGETS, '--json')
+  const r = await build()
   assert.is(r.code, 0, r.stderr + r.stdout.slice(-3000))
   const report = JSON.parse(p.read('reports/qemu-boot-x86_64.json'))
   assert.ok(report.queries.length >= 2)
@@ -45,7 +46,7 @@ test('the pipeline builds end to end and the kernel answers like the host', asyn
 })
 
 test('a second build does nothing', async () => {
-  const r = await p.build(...TARGETS, '--json')
+  const r = await build()
   assert.is(r.code, 0)
   assert.is(r.summary!.ran, 0)
   assert.is(r.summary!.restored, 0)
@@ -53,7 +54,7 @@ test('a second build does nothing', async () => {
 
 test('one kernel source edited: its object, the ELFs and the report rebuild, nothing else', async () => {
   appendFileSync(p.path('kernels/x86_64/serial.c'), '\nconst char auton_pipeline_test_marker[] = "edited";\n')
-  const r = await p.build(...TARGETS, '--json')
+  const r = await build()
   assert.is(r.code, 0, r.stderr)
   assert.equal(r.with('ran'), [
     'build/kernel-x86_64/x86_64/serial.o', 'kernel-x86_64-nomodel.elf', 'kernel-x86_64.elf', 'qemu-boot-report-x86_64',
@@ -62,14 +63,14 @@ test('one kernel source edited: its object, the ELFs and the report rebuild, not
 
 test('the eval code edited: only eval reruns', async () => {
   appendFileSync(p.path('SLM/tools/eval.ts'), '\n// edited by the pipeline test\n')
-  const r = await p.build(...TARGETS, '--json')
+  const r = await build()
   assert.is(r.code, 0, r.stderr)
   assert.equal(r.with('ran'), ['eval'])
 })
 
 test('the corpus recipe changed: everything downstream rebuilds, the kernel objects do not', async () => {
   writeFileSync(p.path('autonfile.ts'), p.read('autonfile.ts').replace('const corpus = dataset()', 'const corpus = dataset({ seed: 7 })'))
-  const r = await p.build(...TARGETS, '--json')
+  const r = await build()
   assert.is(r.code, 0, r.stderr)
   const ran = r.with('ran')
   for (const t of ['dataset', 'tokenizer', 'tokens', 'checkpoint', 'eval', 'gguf-q8_0', 'quantized', 'kernel-x86_64.elf', 'qemu-boot-report-x86_64']) {
