@@ -7,7 +7,7 @@
 import { target, sh, type TargetHandle } from 'auton'
 import { statSync } from 'node:fs'
 import {
-  archBuild, objectPath, compileArgs, embedArgs, emptyModelArgs, linkArgs, type Arch,
+  archBuild, objectPath, compileArgs, embedArgs, emptyModelArgs, linkArgs, hostCoreSources, slmRunArgs, type Arch,
 } from '../kernels/tools/kbuild.js'
 
 export interface KernelTargets {
@@ -69,21 +69,18 @@ export function kernel(arch: Arch, model: TargetHandle, opts: { buildDir?: strin
   }
 }
 
-/** Kernel-only files in kernels/common: the host build leaves them out. */
-const KERNEL_ONLY = ['kmain.c', 'kmodel.c', 'mem.c', 'palloc.c', 'pci.c', 'printf.c', 'shell.c', 'string.c']
-
 /**
  * slm-run: the kernels' inference core compiled for the host, for evaluation and for
  * checking the kernels' answers token for token. Same flags that matter for floats as the
  * kernels (-ffp-contract=off: no fused multiply-add), so the arithmetic is the same.
  */
 export function slmRun(): TargetHandle {
-  const core = archBuild('x86_64').commonSources.filter((f) => !KERNEL_ONLY.some((k) => f.endsWith(`/${k}`)))
+  const core = hostCoreSources()
   return target('slm-run', {
     inputs: ['kernels/host/slm-run.c', ...core, 'kernels/common/*.h'],
     outputs: ['build/bin/slm-run'],
     tools: ['gcc --version'],
     description: 'host build of the kernels\' inference core',
-    run: sh`gcc -O2 -ffp-contract=off -Ikernels/common kernels/host/slm-run.c ${core} -lm -o build/bin/slm-run`,
+    run: sh`${slmRunArgs('build/bin/slm-run')}`,
   })
 }

@@ -5,11 +5,12 @@
 // so RAM is Normal memory where unaligned accesses are legal. -mno-outline-atomics: gcc 12
 // otherwise calls libgcc's LSE-detecting helpers, which expect a Linux auxv.
 
-import type { ArchBuild } from '../tools/kbuild.js'
+import type { ArchSpecific } from '../tools/kbuild.js'
 
-export const aarch64Build: Pick<ArchBuild, 'cc' | 'cflags' | 'objcopy' | 'objcopyTarget' | 'objcopyArch' | 'qemu'> = {
+export const aarch64Build: ArchSpecific = {
   cc: 'aarch64-linux-gnu-gcc',
   cflags: ['-mcpu=cortex-a57', '-mno-outline-atomics'],
+  sharedDirs: ['kernels/fdt'], // QEMU virt hands the kernel a DTB
   objcopy: 'aarch64-linux-gnu-objcopy',
   objcopyTarget: 'elf64-littleaarch64',
   objcopyArch: 'aarch64',

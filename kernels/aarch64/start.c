@@ -1,6 +1,6 @@
 /* start.c — from boot.S to kernel_main: find the DTB and read the board facts. */
 #include "board.h"
-#include "fdt.h"
+#include "../fdt/fdt.h"
 #include "../common/platform.h"
 
 const char *const plat_arch_name = "aarch64";
@@ -15,16 +15,6 @@ static const void *find_dtb(uint64_t x0) {
     return 0;
 }
 
-/* reg = <addr(2 cells) size(2 cells)>: both virt roots use #address-cells = 2, #size-cells = 2. */
-static int read_reg(int node, uint64_t *base, uint64_t *size) {
-    uint32_t len;
-    const uint8_t *reg = node >= 0 ? fdt_prop(board.dtb, node, "reg", &len) : 0;
-    if (!reg || len < 16) return 0;
-    *base = fdt_cells(reg, 2);
-    *size = fdt_cells(reg + 8, 2);
-    return 1;
-}
-
 static void read_board(void) {
     board.ram_base = VIRT_RAM_BASE;
     board.ram_size = VIRT_RAM_SIZE;
@@ -32,8 +22,8 @@ static void read_board(void) {
     board.ecam_size = VIRT_ECAM_SIZE;
     board.have_psci = 1; /* virt without EL2/EL3 firmware: PSCI via hvc */
     if (!board.dtb) return;
-    read_reg(fdt_node(board.dtb, "memory", 0), &board.ram_base, &board.ram_size);
-    read_reg(fdt_node(board.dtb, 0, "pci-host-ecam-generic"), &board.ecam_base, &board.ecam_size);
+    fdt_reg(board.dtb, fdt_node(board.dtb, "memory", 0), &board.ram_base, &board.ram_size);
+    fdt_reg(board.dtb, fdt_node(board.dtb, 0, "pci-host-ecam-generic"), &board.ecam_base, &board.ecam_size);
     int psci = fdt_node(board.dtb, "psci", 0);
     const char *method = psci >= 0 ? fdt_prop(board.dtb, psci, "method", 0) : 0;
     board.have_psci = method != 0;

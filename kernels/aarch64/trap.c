@@ -3,30 +3,19 @@
  * plat_putc only: the rest of the kernel may be what broke. */
 #include <stdint.h>
 #include "../common/platform.h"
+#include "../common/raw_print.h"
 
 struct trap_frame {
     uint64_t x[31];
     uint64_t sp, elr, spsr;
 };
 
-static void puts_(const char *s) {
-    for (; *s; s++) {
-        if (*s == '\n') plat_putc('\r'); /* a terminal wants CR LF, as printf.c sends */
-        plat_putc(*s);
-    }
-}
-
-static void hex(uint64_t v) {
-    puts_("0x");
-    for (int i = 60; i >= 0; i -= 4) plat_putc("0123456789abcdef"[(v >> i) & 15]);
-}
-
 /* "x0 =" / "x10=": register names padded to one width. */
 static void regname(char prefix, int v) {
     plat_putc(prefix);
     if (v >= 10) plat_putc('0' + v / 10);
     plat_putc('0' + v % 10);
-    puts_(v >= 10 ? "=" : " =");
+    raw_puts(v >= 10 ? "=" : " =");
 }
 
 static const char *kind_name(int kind) {
@@ -60,19 +49,19 @@ void trap_report(int kind, struct trap_frame *f) {
     uint64_t esr, far;
     __asm__ volatile("mrs %0, esr_el1" : "=r"(esr));
     __asm__ volatile("mrs %0, far_el1" : "=r"(far));
-    puts_("\nPANIC: ");
-    puts_(kind_name(kind));
-    puts_(" exception: ");
-    puts_(class_name((uint32_t)(esr >> 26) & 0x3f));
-    puts_("\n  ESR="); hex(esr);
-    puts_(" ELR="); hex(f->elr);
-    puts_(" FAR="); hex(far);
-    puts_("\n  SPSR="); hex(f->spsr);
-    puts_(" SP="); hex(f->sp);
+    raw_puts("\nPANIC: ");
+    raw_puts(kind_name(kind));
+    raw_puts(" exception: ");
+    raw_puts(class_name((uint32_t)(esr >> 26) & 0x3f));
+    raw_puts("\n  ESR="); raw_hex(esr);
+    raw_puts(" ELR="); raw_hex(f->elr);
+    raw_puts(" FAR="); raw_hex(far);
+    raw_puts("\n  SPSR="); raw_hex(f->spsr);
+    raw_puts(" SP="); raw_hex(f->sp);
     for (int i = 0; i < 31; i++) {
-        puts_(i % 4 == 0 ? "\n  " : " ");
-        regname('x', i); hex(f->x[i]);
+        raw_puts(i % 4 == 0 ? "\n  " : " ");
+        regname('x', i); raw_hex(f->x[i]);
     }
-    puts_("\n");
+    raw_puts("\n");
     plat_poweroff();
 }

@@ -5,11 +5,12 @@
 // The model object from `objcopy -I binary` carries no float-ABI flags; ld accepts it
 // next to lp64d objects because it holds data only.
 
-import type { ArchBuild } from '../tools/kbuild.js'
+import type { ArchSpecific } from '../tools/kbuild.js'
 
-export const riscv64Build: Pick<ArchBuild, 'cc' | 'cflags' | 'objcopy' | 'objcopyTarget' | 'objcopyArch' | 'qemu'> = {
+export const riscv64Build: ArchSpecific = {
   cc: 'riscv64-linux-gnu-gcc',
   cflags: ['-march=rv64gc', '-mabi=lp64d', '-mcmodel=medany'],
+  sharedDirs: ['kernels/fdt'], // QEMU virt hands the kernel a DTB
   objcopy: 'riscv64-linux-gnu-objcopy',
   objcopyTarget: 'elf64-littleriscv',
   objcopyArch: 'riscv:rv64',

@@ -33,7 +33,10 @@ export interface ArchBuild {
   /** Appended after the objects when linking (libgcc for compiler helpers). */
   libs: string[]
   linkerScript: string
-  /** kernels/<arch>/*.c and *.S, sorted. */
+  /** Shared folders besides kernels/common that this port compiles: kernels/fdt (the DTB
+   *  reader and RAM regions) for the boards QEMU hands a DTB. */
+  sharedDirs: string[]
+  /** kernels/<arch>/*.c and *.S, then the sharedDirs' *.c, each folder sorted. */
   archSources: string[]
   /** kernels/common/*.c (without host-only files), sorted. */
   commonSources: string[]
@@ -65,7 +68,7 @@ const COMMON_CFLAGS = [
 ]
 
 // The arch-specific part lives with each port (kernels/<arch>/build.ts).
-type ArchSpecific = Pick<ArchBuild, 'cc' | 'cflags' | 'objcopy' | 'objcopyTarget' | 'objcopyArch' | 'qemu'>
+export type ArchSpecific = Pick<ArchBuild, 'cc' | 'cflags' | 'sharedDirs' | 'objcopy' | 'objcopyTarget' | 'objcopyArch' | 'qemu'>
 const SPECIFIC: Record<Arch, ArchSpecific> = { x86_64: x86_64Build, aarch64: aarch64Build, riscv64: riscv64Build }
 
 function listSources(root: string, dir: string, exts: string[]): string[] {
@@ -90,7 +93,8 @@ export function archBuild(arch: Arch, root: string = REPO_ROOT): ArchBuild {
       '-Wl,--no-warn-rwx-segments', `-Tkernels/${arch}/linker.ld`],
     libs: ['-lgcc'],
     linkerScript: `kernels/${arch}/linker.ld`,
-    archSources: listSources(root, `kernels/${arch}`, ['.c', '.S']),
+    sharedDirs: s.sharedDirs,
+    archSources: [listSources(root, `kernels/${arch}`, ['.c', '.S']), ...s.sharedDirs.map((d) => listSources(root, d, ['.c']))].flat(),
     commonSources: listSources(root, 'kernels/common', ['.c']),
     objcopy: s.objcopy,
     objcopyTarget: s.objcopyTarget,
@@ -100,7 +104,23 @@ export function archBuild(arch: Arch, root: string = REPO_ROOT): ArchBuild {
   }
 }
 
-/** kernels/common/shell.c → <buildDir>/common/shell.o (arch and common never collide). */
+// kernels/common files only a kernel needs (boot, shell, allocator, libc stand-ins): the
+// host build of the inference core leaves them out.
+const KERNEL_ONLY = ['kmain.c', 'kmodel.c', 'mem.c', 'palloc.c', 'pci.c', 'printf.c', 'shell.c', 'string.c']
+
+/** kernels/common/*.c of the inference core, sorted: what slm-run compiles besides
+ *  kernels/host/slm-run.c. */
+export function hostCoreSources(root: string = REPO_ROOT): string[] {
+  return listSources(root, 'kernels/common', ['.c']).filter((f) => !KERNEL_ONLY.includes(path.basename(f)))
+}
+
+/** argv building slm-run, the inference core for the host, at `out` (cwd = the repo root).
+ *  -ffp-contract=off as in the kernels, so the floats and so the answers are the same. */
+export function slmRunArgs(out: string, root: string = REPO_ROOT): string[] {
+  return ['gcc', '-O2', '-ffp-contract=off', '-Ikernels/common', 'kernels/host/slm-run.c', ...hostCoreSources(root), '-lm', '-o', out]
+}
+
+/** kernels/common/shell.c → <buildDir>/common/shell.o (arch, shared and common never collide). */
 export function objectPath(src: string, buildDir: string): string {
   const rel = src.replace(/^kernels\//, '').replace(/\.(c|S)$/, '.o')
   return `${buildDir}/${rel}`

@@ -5,11 +5,12 @@
 // No red zone: exceptions push onto the interrupted stack. The image sits at 1 MiB, so
 // the small code model reaches every symbol.
 
-import type { ArchBuild } from '../tools/kbuild.js'
+import type { ArchSpecific } from '../tools/kbuild.js'
 
-export const x86_64Build: Pick<ArchBuild, 'cc' | 'cflags' | 'objcopy' | 'objcopyTarget' | 'objcopyArch' | 'qemu'> = {
+export const x86_64Build: ArchSpecific = {
   cc: 'gcc',
   cflags: ['-m64', '-march=x86-64', '-msse2', '-mno-avx', '-mno-red-zone', '-mcmodel=small'],
+  sharedDirs: [], // no DTB: multiboot memory map and port I/O
   objcopy: 'objcopy',
   objcopyTarget: 'elf64-x86-64',
   objcopyArch: 'i386:x86-64',

@@ -10,59 +10,28 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { REPO_ROOT, archBuild, buildKernel, compileArgs, linkArgs, objectPath, type Arch } from '../../kernels/tools/kbuild.ts'
-import { QemuSession } from '../../kernels/tools/qemu.ts'
-import { buildGguf } from '../../SLM/tools/export.ts'
-import { writeGguf } from '../../SLM/tools/gguf-write.ts'
-import { TINY_CONFIG, tinyTensors, tinyTokenizerJson } from '../helpers/tiny-model.ts'
+import { type Arch } from '../../kernels/tools/kbuild.ts'
+import {
+  bootAndExpect, bootKernel, buildBringup, buildTestKernels, expectModelLessShell, expectQueryLikeHost,
+  expectTinyModelBoot, type TestKernels,
+} from '../helpers/kernel-boot.ts'
 
 const ARCH: Arch = 'riscv64'
-const b = archBuild(ARCH)
 const dir = mkdtempSync(path.join(tmpdir(), `auton-${ARCH}-`))
-const tinyModel = path.join(dir, 'tiny-q8_0.gguf')
-const slmRun = path.join(dir, 'slm-run')
-let elves: Record<string, string> = {}
+let k: TestKernels
 let bringup = ''
 
-/** The port's own sources + the bring-up main, linked without kernels/common. */
-function buildBringup(): string {
-  const out = path.join(dir, 'bringup')
-  const objs = [...b.archSources, 'kernels/aarch64/bringup/bringup_main.c'].map((src) => {
-    const obj = objectPath(src, out)
-    mkdirSync(path.dirname(obj), { recursive: true })
-    const [cc, ...args] = compileArgs(b, src, obj)
-    execFileSync(cc, args, { cwd: REPO_ROOT, stdio: 'pipe' })
-    return obj
-  })
-  const [cc, ...args] = linkArgs(b, objs, `${out}/bringup.elf`)
-  execFileSync(cc, args, { cwd: REPO_ROOT, stdio: 'pipe' })
-  return `${out}/bringup.elf`
-}
-
 test.before(async () => {
-  await writeGguf(tinyModel, buildGguf(TINY_CONFIG, tinyTokenizerJson(), tinyTensors(), 'q8_0'))
-  const r = await buildKernel({ arch: ARCH, outDir: path.join(dir, 'k'), models: { plain: '', tiny: tinyModel } })
-  elves = r.elves
-  bringup = buildBringup()
-  // The host build of the same core, as in x86_64.test.ts.
-  const kernelOnly = ['kmain.c', 'kmodel.c', 'mem.c', 'palloc.c', 'pci.c', 'printf.c', 'shell.c', 'string.c']
-  const core = b.commonSources.filter((f) => !kernelOnly.includes(path.basename(f)))
-  execFileSync('gcc', ['-O2', '-ffp-contract=off', '-Ikernels/common', 'kernels/host/slm-run.c', ...core, '-lm', '-o', slmRun],
-    { cwd: REPO_ROOT, stdio: 'pipe' })
+  k = await buildTestKernels(ARCH, dir)
+  bringup = buildBringup(ARCH, dir)
 })
 
 test.after(() => rmSync(dir, { recursive: true, force: true }))
 
-/** Boots with kbuild's QEMU arguments for this arch; `machine` replaces the -M value. */
-function boot(kernel: string, machine?: string): QemuSession {
-  const args = [...b.qemu.args]
-  if (machine) args[args.indexOf('-M') + 1] = machine
-  return QemuSession.start({ binary: b.qemu.binary, args, kernel })
-}
+const boot = (kernel: string, machine?: string) => bootKernel(ARCH, kernel, machine)
 
 test('bring-up: memory from the DTB, PCI via ECAM, FP, unaligned access, timer, SBI off', async () => {
   const s = boot(bringup)
@@ -101,18 +70,11 @@ test('bring-up: a store access fault prints scause/sepc/stval and the registers,
 })
 
 test('kernel without a model: banner, help, mem, lspci, poweroff', async () => {
-  const s = boot(elves.plain)
+  const s = boot(k.elves.plain)
   try {
-    await s.waitFor(/auton kernel \(riscv64\)/, 10_000)
-    await s.waitFor(/SLM: no embedded model/, 5000)
-    await s.waitFor(/PCI 00:01\.0 8086:10d3 Ethernet controller/, 5000)
-    await s.waitFor(/auton> /, 5000)
+    await bootAndExpect(s, [/auton kernel \(riscv64\)/, /SLM: no embedded model/, /PCI 00:01\.0 8086:10d3 Ethernet controller/, /auton> /])
     assert.ok(s.elapsed() < 5000, `boot to prompt took ${s.elapsed()} ms`)
-    const help = await s.command('help')
-    for (const c of ['help', 'mem', 'lspci', 'slm query', 'poweroff']) assert.ok(help.includes(c), `help lists ${c}:\n${help}`)
-    const mem = await s.command('mem')
-    const m = /pages: (\d+) total, (\d+) free/.exec(mem)
-    assert.ok(m && Number(m[1]) > 60000 && Number(m[1]) < 65536, mem) // most of 256 MiB
+    await expectModelLessShell(s)
     assert.match(await s.command('lspci'), /00:00\.0 1b36:0008 Host bridge/)
     assert.is(await s.poweroff(), 0) // SBI system reset (shutdown): QEMU exits cleanly
   } finally {
@@ -121,7 +83,7 @@ test('kernel without a model: banner, help, mem, lspci, poweroff', async () => {
 })
 
 test('`trap` (ebreak) prints the trap and the registers, then powers off', async () => {
-  const s = boot(elves.plain)
+  const s = boot(k.elves.plain)
   try {
     await s.waitFor(/auton> /, 10_000)
     s.send('trap')
@@ -135,23 +97,11 @@ test('`trap` (ebreak) prints the trap and the registers, then powers off', async
 })
 
 test('embedded model loads and answers like the host build', async () => {
-  const s = boot(elves.tiny)
+  const s = boot(k.elves.tiny)
   try {
-    await s.waitFor(new RegExp(`SLM: Loading embedded model \\(${statSync(tinyModel).size} bytes\\)`), 10_000)
-    await s.waitFor(/SLM: model tiny-test: llama, Q8_0, \d+ parameters/, 5000)
-    await s.waitFor(/SLM: Neural backend ready/, 5000)
+    await expectTinyModelBoot(s, k.tinyModel)
     await s.waitFor(/auton> /, 20_000)
-    const prompt = 'PCI device 8086:10d3 is'
-    const out = await s.command(`slm query "${prompt}" 12`, { timeoutMs: 20_000 })
-    const m = /^PCI device 8086:10d3 is(.*)\n\((\d+) prompt \+ (\d+) generated tokens in ([\d.]+) s/.exec(out)
-    assert.ok(m, `query output:\n${out}`)
-    const [, completion, , generated, secs] = m!
-    assert.ok(Number(generated) >= 1 && Number(generated) <= 12, out)
-    assert.ok(Number(secs) < 5, `answered in ${secs} s under TCG; the budget is 5 s`)
-    const host = execFileSync(slmRun, [tinyModel, '--prompt', prompt, '--n', '12', '--greedy'], { encoding: 'utf8', stdio: 'pipe' })
-    const visible = (t: string) => t.replace(/[^\x20-\x7e]/g, '')
-    assert.ok(visible(completion).length > 0, 'kernel produced visible text')
-    assert.ok(visible(host).startsWith(visible(completion)), `kernel ${JSON.stringify(completion)} vs host ${JSON.stringify(host)}`)
+    await expectQueryLikeHost(s, k)
     assert.is(await s.poweroff(), 0)
   } finally {
     await s.kill()

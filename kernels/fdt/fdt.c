@@ -94,3 +94,12 @@ int fdt_node(const void *fdt, const char *name, const char *compat) {
     }
     return -1;
 }
+
+int fdt_reg(const void *fdt, int node, uint64_t *base, uint64_t *size) {
+    uint32_t len;
+    const uint8_t *reg = node >= 0 ? fdt_prop(fdt, node, "reg", &len) : 0;
+    if (!reg || len < 16) return 0;
+    *base = fdt_cells(reg, 2);
+    *size = fdt_cells(reg + 8, 2);
+    return 1;
+}
