@@ -191,7 +191,7 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
           const c = loadConfig(root)
           return { cfg: c, loaded: await loadAutonfile(file, c) }
         },
-        build: async (g, t, c, signal) => (await buildOnce(root, g, t, c, args, jobs, signal)).ok,
+        build: async (g, t, c, signal, observe) => (await buildOnce(root, g, t, c, args, jobs, signal, observe)).ok,
         say: (line) => process.stderr.write(line + '\n'),
         signal: ac.signal,
       })
@@ -209,6 +209,7 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
 /** One build with its reporters; writes .auton/trace.json and .auton/last-build.json (read by `auton report`). */
 async function buildOnce(
   root: string, graph: Graph, targets: string[], cfg: AutonConfig, args: Args, jobs: number | undefined, signal: AbortSignal,
+  observe?: (e: BuildEvent) => void,
 ) {
   const trace = traceRecorder()
   const events: BuildEvent[] = []
@@ -217,6 +218,7 @@ async function buildOnce(
     args.values.json ? jsonReporter() : tty ? tty.emit : plainReporter(),
     trace.emit,
     (e: BuildEvent) => e.type !== 'progress' && events.push(e),
+    ...(observe ? [observe] : []),
   ]
   const emit = (e: BuildEvent) => sinks.forEach((s) => s(e))
   const noCache = args.values['no-cache'] || args.values['dry-run']

@@ -34,8 +34,52 @@ export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
-export function graphSvg(nodes: GraphNode[]): string {
-  if (nodes.length === 0) return '<p>No targets.</p>'
+/** How bad a status is, for a group's colour: the worst member wins. */
+const SEVERITY = ['failed', 'skipped', 'would-run', 'ran', 'restored', 'up-to-date']
+
+/**
+ * Fold siblings into one box: targets with the same dependencies and the same dependents
+ * (e.g. the 23 object files of one kernel) become "common-prefix… ×23". Keeps a
+ * 200-target pipeline readable; edges are rewired to the group.
+ */
+export function collapse(nodes: GraphNode[], min = 4): GraphNode[] {
+  const dependents = new Map<string, string[]>(nodes.map((n) => [n.name, []]))
+  for (const n of nodes) for (const d of n.deps) dependents.get(d)?.push(n.name)
+  const sig = (n: GraphNode) => `${[...n.deps].sort().join('\0')}|${dependents.get(n.name)!.sort().join('\0')}`
+  const bySig = new Map<string, GraphNode[]>()
+  for (const n of nodes) bySig.set(sig(n), [...(bySig.get(sig(n)) ?? []), n])
+  const groupOf = new Map<string, string>()
+  const out: GraphNode[] = []
+  const emitted = new Set<string>()
+  for (const n of nodes) {
+    const members = bySig.get(sig(n))!
+    if (members.length < min) {
+      out.push({ ...n })
+      continue
+    }
+    const key = sig(n)
+    if (emitted.has(key)) continue
+    emitted.add(key)
+    const name = `${commonPrefix(members.map((m) => m.name))}… ×${members.length}`
+    for (const m of members) groupOf.set(m.name, name)
+    const status = SEVERITY.find((s) => members.some((m) => m.status === s)) ?? members[0].status
+    const counts = new Map<string, number>()
+    for (const m of members) counts.set(m.status ?? 'not built', (counts.get(m.status ?? 'not built') ?? 0) + 1)
+    out.push({ name, deps: n.deps, status, source: [...counts].map(([k, v]) => `${v} ${k}`).join(', ') })
+  }
+  for (const n of out) n.deps = [...new Set(n.deps.map((d) => groupOf.get(d) ?? d))]
+  return out
+}
+
+function commonPrefix(names: string[]): string {
+  let p = names[0]
+  for (const n of names) while (!n.startsWith(p)) p = p.slice(0, -1)
+  return p
+}
+
+export function graphSvg(all: GraphNode[]): string {
+  if (all.length === 0) return '<p>No targets.</p>'
+  const nodes = collapse(all)
   const byName = new Map(nodes.map((n) => [n.name, n]))
   const layer = new Map<string, number>()
   const depth = (name: string, seen = new Set<string>()): number => {
@@ -86,7 +130,7 @@ export function graphSvg(nodes: GraphNode[]): string {
     const color = STATUS_COLOR[n.status ?? ''] ?? '#dee2e6'
     const fit = Math.floor((boxW - 12) / charW)
     const label = n.name.length > fit ? '…' + n.name.slice(n.name.length - fit + 1) : n.name
-    const tip = `${n.name}: ${n.status ?? 'not in this build'}${n.source ? ` (${n.source} cache)` : ''}`
+    const tip = `${n.name}: ${n.status ?? 'not in this build'}${n.source ? ` (${n.source})` : ''}`
     return (
       `<g><title>${esc(tip)}</title>` +
       `<rect x="${x}" y="${y}" width="${boxW}" height="${boxH}" rx="5" fill="${color}" fill-opacity="0.18" stroke="${color}" stroke-width="2"/>` +

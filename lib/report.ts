@@ -68,7 +68,6 @@ export function renderReport(r: ReportInput): string {
   sections.push(summarySection(r, summary, warnings))
   sections.push(section('Graph', graphSection(r, final, plan)))
   sections.push(section('Timeline', timelineSection(r, summary)))
-  sections.push(section('Targets and caches', targetsTable(r, final)))
   const cost = costSection(targetEvents, summary)
   if (cost) sections.push(section('Agent cost', cost))
   const models = join(r.root, 'SLM', 'models')
@@ -84,6 +83,7 @@ export function renderReport(r: ReportInput): string {
       section('QEMU boot transcripts', boots.map((f) => figure(relative(r.root, f), `<pre>${esc(clip(readFileSync(f, 'utf8'), 400))}</pre>`)).join('')),
     )
   }
+  sections.push(section('Targets and caches', targetsTable(r, final)))
   return page(`auton build report — ${r.last.targets.join(', ')}`, sections.join('\n'))
 }
 
@@ -97,7 +97,7 @@ function summarySection(r: ReportInput, s: Summary | undefined, warnings: { mess
   const verdict = s ? (s.ok ? '<b class="ok">build ok</b>' : '<b class="bad">build FAILED</b>') : ''
   const remote = r.last.remote
     ? `<p>Remote cache <code>${esc(r.last.remote.url)}</code>${r.last.remote.disabled ? ' (given up during the build)' : ''}: ` +
-      Object.entries(r.last.remote.stats).map(([k, v]) => `${esc(k)} ${v}`).join(', ') + '</p>'
+      Object.entries(r.last.remote.stats).map(([k, v]) => `${esc(k)} ${/^bytes/.test(k) ? formatBytes(v) : v}`).join(', ') + '</p>'
     : ''
   const warn = warnings.length ? `<ul class="warn">${warnings.map((w) => `<li>${esc(w.message)}</li>`).join('')}</ul>` : ''
   return (
@@ -117,7 +117,10 @@ function graphSection(r: ReportInput, final: Map<string, TargetEvent>, plan: { t
     } catch {
       names = plan?.targets.filter((t) => r.graph!.nodes.has(t)) ?? [...r.graph.nodes.keys()]
     }
-    nodes = names.map((n) => ({ name: n, deps: r.graph!.nodes.get(n)!.deps, status: final.get(n)?.status, source: final.get(n)?.source }))
+    nodes = names.map((n) => {
+      const e = final.get(n)
+      return { name: n, deps: r.graph!.nodes.get(n)!.deps, status: e?.status, source: e?.source && `${e.source} cache` }
+    })
   } else {
     nodes = (plan?.targets ?? [...final.keys()]).map((n) => ({ name: n, deps: [], status: final.get(n)?.status }))
     note = `<p class="note">Edges unavailable: the autonfile does not load now (${esc(r.graphError ?? '')}).</p>`
@@ -145,19 +148,25 @@ function timelineSection(r: ReportInput, s: Summary | undefined): string {
 }
 
 function targetsTable(r: ReportInput, final: Map<string, TargetEvent>): string {
-  const rows = [...final.values()].map((e) => {
+  const order = ['failed', 'skipped', 'would-run', 'ran', 'restored', 'up-to-date']
+  const events = [...final.values()].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status))
+  const rows = events.map((e) => {
     const how = e.status === 'restored' ? `${e.source ?? 'local'} cache` : e.status === 'ran' ? esc(e.reason ?? '') : ''
     const err = e.error ? `<div class="bad">${esc(e.error)}</div>${e.tail ? `<pre>${esc(e.tail)}</pre>` : ''}` : ''
     return (
-      `<tr><td><code>${esc(e.name)}</code></td>` +
-      `<td><span class="dot" style="background:${STATUS_COLOR[e.status] ?? '#ccc'}"></span>${e.status}</td>` +
-      `<td class="num">${e.ms ? fmt(e.ms) : ''}</td><td>${how}${err}</td></tr>`
+      `<tr><td class="nowrap"><code>${esc(e.name)}</code></td>` +
+      `<td class="nowrap"><span class="dot" style="background:${STATUS_COLOR[e.status] ?? '#ccc'}"></span>${e.status}</td>` +
+      `<td class="num nowrap">${e.ms ? fmt(e.ms) : ''}</td><td>${how}${err}</td></tr>`
     )
   })
   const bySource = (src: string) => [...final.values()].filter((e) => e.status === 'restored' && (e.source ?? 'local') === src).length
+  const table = `<table><tr><th>target</th><th>status</th><th>time</th><th>why / from where</th></tr>${rows.join('')}</table>`
+  // a long table folds (no script needed); failures come first either way
+  const body = rows.length <= 30 ? table : `<details><summary>all ${rows.length} targets</summary>${table}</details>`
+  const failures = events.filter((e) => e.status === 'failed').length
   return (
-    `<p>Restored from the local cache: ${bySource('local')}; from the remote cache: ${bySource('remote')}.</p>` +
-    `<table><tr><th>target</th><th>status</th><th>time</th><th>why / from where</th></tr>${rows.join('')}</table>`
+    `<p>Restored from the local cache: ${bySource('local')}; from the remote cache: ${bySource('remote')}.` +
+    `${failures ? ` <b class="bad">${failures} failed</b> (listed first).` : ''}</p>${body}`
   )
 }
 
@@ -201,6 +210,10 @@ function flatten(o: Record<string, unknown>, prefix = ''): Record<string, unknow
     else if (!Array.isArray(v) || typeof v[0] !== 'object') out[prefix + k] = v
   }
   return out
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`
 }
 
 function show(v: unknown): string {
@@ -257,7 +270,7 @@ th{background:#f1f3f5}.num{text-align:right;font-variant-numeric:tabular-nums}.t
 .pill{display:inline-block;border:2px solid #ccc;border-radius:10px;padding:0 8px;margin:2px 0;font-size:12px}
 .dot{display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:6px}
 .ok{color:#2f9e44}.bad{color:#e03131}.warn{color:#e67700}.note{color:#868e96}.scroll{overflow-x:auto}
-figure{margin:10px 0}figcaption{color:#868e96;font-size:12px}
+figure{margin:10px 0}.nowrap{white-space:nowrap}summary{cursor:pointer;margin:6px 0}figcaption{color:#868e96;font-size:12px}
 </style></head><body>
 ${body}
 <footer class="note"><p>Generated by <code>auton report</code> from .auton/last-build.json and .auton/trace.json.</p></footer>

@@ -11,8 +11,11 @@
 //     ▲                                               a module or auton.toml changed,
 //     │                                               or a glob gained/lost a file]
 //     │                                            ──▶ build ──▶ idle
-//     └── a change during a build aborts it (the engine kills the recipes' process
-//         groups) and a new cycle starts once it has stopped.
+//     └── a change during a build that makes a *running* recipe stale aborts the build
+//         (the engine kills the recipes' process groups) and a new cycle starts once it
+//         has stopped. A change that only affects targets already built or not started
+//         lets the build finish (a 20-minute training run is not killed by an edit to a
+//         kernel source), and the next cycle rebuilds what it made stale.
 //
 // The engine decides staleness by content, so a cycle simply runs build() again on the
 // current graph. A graph that fails to load is reported and the last good one is kept.
@@ -27,6 +30,7 @@ import { closure, type Graph } from './graph.js'
 import { State } from './state.js'
 import type { AutonConfig } from './config.js'
 import type { Loaded } from './load.js'
+import type { BuildEvent } from './events.js'
 
 export interface WatchOptions {
   root: string
@@ -36,8 +40,10 @@ export interface WatchOptions {
   loaded: Loaded
   /** Load auton.toml and the autonfile again (throws with a readable message on failure). */
   reload: () => Promise<{ cfg: AutonConfig; loaded: Loaded }>
-  /** Run one build; resolves once it has stopped (also after `signal` aborted it). */
-  build: (graph: Graph, targets: string[], cfg: AutonConfig, signal: AbortSignal) => Promise<boolean>
+  /** Run one build; resolves once it has stopped (also after `signal` aborted it). `observe` sees its events. */
+  build: (
+    graph: Graph, targets: string[], cfg: AutonConfig, signal: AbortSignal, observe: (e: BuildEvent) => void,
+  ) => Promise<boolean>
   /** A status line for the user (stderr). */
   say: (line: string) => void
   /** Aborting stops watching (Ctrl-C). */
@@ -91,6 +97,8 @@ export async function watchBuild(o: WatchOptions): Promise<number> {
   let reloadWanted = false
   let timer: NodeJS.Timeout | undefined
   let current: AbortController | undefined
+  /** Recipes of the current build that are running now. */
+  const running = new Set<string>()
   let chain: Promise<void> = Promise.resolve()
 
   watcher.on('all', (event, p) => {
@@ -102,7 +110,17 @@ export async function watchBuild(o: WatchOptions): Promise<number> {
     changed.add(relative(root, abs) || abs)
     clearTimeout(timer)
     timer = setTimeout(() => {
-      current?.abort() // a build made stale while running is cancelled, then rerun
+      if (current && !current.signal.aborted) {
+        const stale = reloadWanted ? undefined : staleTargets(ws, loaded.graph, root, [...changed], [...running])
+        const hit = stale === undefined ? [...running] : [...running].filter((n) => stale.has(n))
+        if (hit.length || stale === undefined) {
+          say(`watch: ${listPaths([...changed])} changed while ${hit.length ? listPaths(hit) : 'the build'} ran: cancelling`)
+          current.abort() // its recipes are killed; the cycle below starts again
+        } else {
+          const what = running.size ? `the running recipes (${listPaths([...running])})` : 'the current build'
+          say(`watch: ${listPaths([...changed])} changed; letting ${what} finish first`)
+        }
+      }
       chain = chain.then(cycle).catch((e) => say(`watch: ${(e as Error).message}`)) // keep watching whatever happens
     }, o.debounceMs ?? 100)
   })
@@ -142,11 +160,16 @@ export async function watchBuild(o: WatchOptions): Promise<number> {
     const t0 = Date.now()
     let ok = false
     try {
-      ok = await o.build(loaded.graph, targets, cfg, ac.signal)
+      running.clear()
+      ok = await o.build(loaded.graph, targets, cfg, ac.signal, (e) => {
+        if (e.type === 'start') running.add(e.name)
+        else if (e.type === 'target') running.delete(e.name)
+      })
     } catch (e) {
       say(`watch: the build stopped with an error: ${(e as Error).message}`)
     }
     current = undefined
+    running.clear()
     if (ac.signal.aborted) {
       if (!o.signal.aborted) say('watch: build cancelled — inputs changed while it ran; starting again')
       return
@@ -252,6 +275,36 @@ function isFile(p: string): boolean {
   } catch {
     return false
   }
+}
+
+/**
+ * Targets made stale by changed source paths: those reading a changed file (declared or
+ * discovered), and everything downstream of them. undefined when unsure (a path we cannot
+ * place), which callers treat as "everything".
+ */
+export function staleTargets(ws: WatchSet, g: Graph, root: string, paths: string[], among: string[]): Set<string> | undefined {
+  const abs = paths.map((p) => resolve(root, p))
+  if (abs.some((p) => ws.modules.has(p))) return undefined
+  const state = new State(root).load()
+  const seeds = new Set<string>()
+  for (const n of g.nodes.values()) {
+    const reads = (p: string) =>
+      n.sources.some((s) => within(p, resolve(root, s))) ||
+      Object.keys(state.records.get(n.name)?.discovered ?? {}).some((d) => resolve(root, d) === p) ||
+      n.decl.inputs.some((i) => typeof i === 'string' && GLOB.test(i) && picomatch(i.replace(/^\.\//, ''), { dot: true })(relative(root, p).split(sep).join('/')))
+    if (abs.some(reads)) seeds.add(n.name)
+  }
+  if (seeds.size === 0 && among.length) return undefined
+  const dependents = new Map<string, string[]>()
+  for (const n of g.nodes.values()) for (const d of n.deps) dependents.set(d, [...(dependents.get(d) ?? []), n.name])
+  const stale = new Set<string>()
+  const visit = (name: string) => {
+    if (stale.has(name)) return
+    stale.add(name)
+    for (const d of dependents.get(name) ?? []) visit(d)
+  }
+  for (const s of seeds) visit(s)
+  return stale
 }
 
 /** Does an event on `abs` matter: 'build' (a source changed), 'reload' (the graph may change), or no. */

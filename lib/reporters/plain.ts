@@ -2,9 +2,21 @@
 
 import type { BuildEvent } from '../events.js'
 
+const PROGRESS_EVERY_MS = 30_000
+
 export function plainReporter(write: (s: string) => void = (s) => process.stderr.write(s)): (e: BuildEvent) => void {
+  const lastProgress = new Map<string, number>()
   return (e) => {
     switch (e.type) {
+      case 'progress': {
+        // a long step (training) shows it is alive in a CI log, without flooding it
+        const last = lastProgress.get(e.name) ?? 0
+        if (e.at - last >= PROGRESS_EVERY_MS) {
+          lastProgress.set(e.name, e.at)
+          write(`[progress] ${e.name}: ${e.message}\n`)
+        }
+        break
+      }
       case 'start':
         write(`[run] ${e.name}: ${e.describe.split('\n')[0].slice(0, 120)}\n`)
         break

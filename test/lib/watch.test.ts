@@ -160,6 +160,36 @@ target('slow', { inputs: ['src/delay.txt'], outputs: ['out/slow.txt'], default: 
   }
 })
 
+t('an edit that does not touch the running recipe lets it finish; the next build picks the edit up', async () => {
+  const p = new Project({
+    'autonfile.ts': `import { target, sh } from 'auton'
+const slow = target('slow', { inputs: ['src/delay.txt'], outputs: ['out/slow.txt'],
+  run: sh\`echo start >> runs.log; d=$(cat src/delay.txt); sleep $d & echo $! > sleep.pid; wait $!; cp src/delay.txt out/slow.txt\` })
+const fast = target('fast', { inputs: ['src/f.txt'], outputs: ['out/f.txt'], run: sh\`cp src/f.txt out/f.txt\` })
+target('all', { inputs: [slow, fast], default: true })
+`,
+    'src/delay.txt': '2\n',
+    'src/f.txt': 'f1\n',
+  })
+  const w = new Watching(p, ['-j', '2'])
+  try {
+    await w.until(() => p.exists('out/f.txt') && p.exists('sleep.pid') && p.read('sleep.pid').trim() !== '', 20_000, 'both recipes to start')
+    p.write('src/f.txt', 'f2\n')
+    const first = await w.build(1)
+    assert.is(summary(first).ok, true, w.log())
+    assert.equal(names(first, 'ran'), ['fast', 'slow'])
+    assert.match(w.err, /letting the running recipes \(slow\) finish first/)
+    const second = await w.build(2)
+    assert.equal(names(second, 'ran'), ['fast'], w.log())
+    assert.equal(names(second, 'up-to-date').filter((n) => n !== 'all'), ['slow'])
+    assert.is(p.read('out/f.txt'), 'f2\n')
+    assert.is(p.read('runs.log'), 'start\n', 'slow ran once, uninterrupted')
+  } finally {
+    await w.stop()
+    p.remove()
+  }
+})
+
 const MODULAR = (body: string) => `import { target, sh } from 'auton'
 import { MSG } from './build/msg.ts'
 ${body}
