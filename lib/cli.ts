@@ -198,12 +198,24 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
     }
     const result = await buildOnce(root, graph, targets, cfg, args, jobs, ac.signal)
     if (interrupted) return 130
+    if (result.ok && !args.values.json && !args.values['dry-run']) {
+      const outs = productsOf(graph, targets)
+      if (outs.length) process.stderr.write(`outputs:\n${outs.map((o) => `  ${o}`).join('\n')}\n`)
+    }
     return result.ok ? 0 : 1
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     release()
   }
+}
+
+/** What a build was asked for: the requested targets' outputs, or for an aggregate its inputs' outputs. */
+function productsOf(graph: Graph, targets: string[]): string[] {
+  return [...new Set(targets.flatMap((t) => {
+    const n = graph.nodes.get(t)!
+    return n.decl.outputs.length ? n.decl.outputs : n.deps.flatMap((d) => graph.nodes.get(d)!.decl.outputs)
+  }))]
 }
 
 /** One build with its reporters; writes .auton/trace.json and .auton/last-build.json (read by `auton report`). */
