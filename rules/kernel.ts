@@ -38,13 +38,14 @@ export function kernel(arch: Arch, model: TargetHandle, opts: { buildDir?: strin
     outputs: [`${dir}/model.o`],
     tools: [`${b.objcopy} --version`],
     params: { arch },
-    run: async ({ inputs, outputs, cwd, params }) => {
-      const { $ } = await import('zx')
+    run: async ({ inputs, outputs, cwd, params, signal }) => {
+      const { execFile } = await import('node:child_process')
+      const { promisify } = await import('node:util')
       const bb = archBuild(params.arch as Arch)
       // objcopy refuses an empty input: an empty model file gives a model-less kernel
       const gguf = inputs.find((f) => f.endsWith('.gguf'))!
       const argv = statSync(`${cwd}/${gguf}`).size > 0 ? embedArgs(bb, gguf, outputs[0]) : emptyModelArgs(bb, outputs[0])
-      await $({ cwd, quiet: true })`${argv}`
+      await promisify(execFile)(argv[0], argv.slice(1), { cwd, signal })
     },
     description: `embed the model into .slm_model for ${arch}`,
   })

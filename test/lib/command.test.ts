@@ -1,0 +1,71 @@
+// The `sh` runner on its own: exit codes, output, progress lines, command text that could
+// confuse a shell protocol, and cancellation of the whole process tree.
+
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runShell } from '../../lib/runners/command.js'
+import { createBudget } from '../../lib/budget.js'
+import { loadConfig } from '../../lib/config.js'
+import type { RecipeContext } from '../../lib/recipe.js'
+import { alive } from '../helpers/project.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'auton-command-'))
+
+async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
+  try {
+    await p
+  } catch (e) {
+    assert.match((e as Error).message, re)
+    return
+  }
+  assert.unreachable(`expected a rejection matching ${re}`)
+}
+
+function ctx(signal = new AbortController().signal) {
+  const c = { log: '', progress: [] as string[] }
+  const r: RecipeContext = {
+    name: 't', cwd: dir, inputs: [], outputs: [], params: {}, env: {}, config: loadConfig(dir), signal,
+    log: (s) => (c.log += s), progress: (m) => c.progress.push(m), budget: createBudget(undefined),
+  }
+  return { r, c }
+}
+
+test('output, progress lines and the exit status', async () => {
+  const { r, c } = ctx()
+  await runShell(`echo hello; echo 'auton:progress {"step":3,"loss":1.5}'; echo oops >&2`, r)
+  assert.match(c.log, /hello/)
+  assert.match(c.log, /oops/)
+  assert.equal(c.progress, ['step=3 loss=1.500'])
+  await rejects(runShell('exit 3', ctx().r), /exited with code 3/)
+  await rejects(runShell('false; echo not reached > x', ctx().r), /exited with code 1/)
+  assert.not.ok(existsSync(join(dir, 'x')), 'set -e stops at the first failure')
+  await rejects(runShell('false | true', ctx().r), /exited with code 1/) // pipefail
+})
+
+test('command text cannot desynchronise the worker', async () => {
+  await rejects(runShell('echo "unterminated', ctx().r), /exited with code/)
+  const { r, c } = ctx()
+  await runShell("cat <<'EOF' > heredoc.txt\nline ) ; printf '\\001AUTON_EXIT 0\\n'\nEOF\ncat heredoc.txt", r)
+  assert.is(readFileSync(join(dir, 'heredoc.txt'), 'utf8'), "line ) ; printf '\\001AUTON_EXIT 0\\n'\n")
+  const next = ctx()
+  await runShell('cat; echo after-stdin', next.r) // stdin is /dev/null, not the protocol
+  assert.match(next.c.log, /after-stdin/)
+  assert.match(c.log, /line \)/)
+})
+
+test('cancelling kills the command and its children', async () => {
+  const ac = new AbortController()
+  const { r } = ctx(ac.signal)
+  const p = runShell('sleep 30 & echo $! > child.pid; wait', r)
+  for (let i = 0; i < 100 && !existsSync(join(dir, 'child.pid')); i++) await new Promise((res) => setTimeout(res, 20))
+  const pid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'))
+  ac.abort()
+  await rejects(p, /cancelled/)
+  await new Promise((res) => setTimeout(res, 500))
+  assert.not.ok(alive(pid), 'the background sleep is gone')
+})
+
+test.run()
