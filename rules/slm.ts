@@ -94,7 +94,7 @@ export function trainer(): TargetHandle {
 }
 
 /** Train from scratch; progress (step, loss, tokens/s) shows in auton's live status. */
-export function checkpoint(cfg: TargetHandle, tok: TargetHandle, bins: TargetHandle, bin: TargetHandle): TargetHandle {
+export function checkpoint(cfg: TargetHandle, bins: TargetHandle, bin: TargetHandle): TargetHandle {
   const dir = cfg.outputs[0].replace(/\/config\.json$/, '')
   const [train, val] = bins.outputs
   return target('checkpoint', {
