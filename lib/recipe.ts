@@ -25,9 +25,19 @@ export interface RecipeResult {
 export interface Budget {
   readonly limitUsd: number | undefined
   spentUsd(): number
-  /** Throws BudgetExceeded if spending `usd` more would pass the limit. */
-  check(usd: number, what: string): void
-  charge(usage: Usage): void
+  /**
+   * Hold back the most a call could cost before making it; throws BudgetExceeded if what is
+   * spent plus what other running steps hold plus `usd` would pass the limit. Steps running in
+   * parallel therefore cannot overshoot together.
+   */
+  reserve(usd: number, what: string): Reservation
+}
+
+export interface Reservation {
+  /** The call happened: replace the hold by what it really cost. */
+  settle(usage: Usage): void
+  /** The call never happened (or failed without a bill): give the hold back. */
+  release(): void
 }
 
 export interface RecipeContext {

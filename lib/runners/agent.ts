@@ -2,8 +2,8 @@
 // validated output files.
 //
 // The loop, per model call ("turn"):
-//   budget.check(most this call could cost) → provider.chat (retried on 429/5xx/timeouts)
-//   → budget.charge(what it cost) → run the tools it asked for, or judge its answer.
+//   budget.reserve(most this call could cost) → provider.chat (retried on 429/5xx/timeouts)
+//   → settle(what it cost) → run the tools it asked for, or judge its answer.
 // An answer is the input of the `submit` tool (or a reply that is only JSON). It is
 // accepted when it matches the schema, every declared output exists, and the check command
 // passes. Otherwise the error goes back to the model, at most `retries` times; then the
@@ -198,7 +198,7 @@ async function runAgent(spec: AgentSpec, answerSchema: Record<string, unknown> |
   for (let turn = 1; turn <= spec.maxTurns; turn++) {
     const what = `${who} call ${turn} (${providerName}:${model})`
     const estimateIn = Math.ceil((system.length + JSON.stringify(turns).length + JSON.stringify(specs).length) / 3)
-    ctx.budget.check(costUsd(price, estimateIn, spec.maxTokens), what)
+    const hold = ctx.budget.reserve(costUsd(price, estimateIn, spec.maxTokens), what)
     const reply = await withRetry((signal) => provider.chat({ model, system, turns, tools: specs, maxTokens: spec.maxTokens, temperature: spec.temperature, signal }), {
       what,
       policy,
@@ -206,11 +206,12 @@ async function runAgent(spec: AgentSpec, answerSchema: Record<string, unknown> |
       classify: (e) => provider.classify(e),
       log,
     }).catch((e: Error): never => {
+      hold.release()
       throw new AgentError(scrub(e.message), usage)
     })
     const cost = costUsd(price, reply.inputTokens, reply.outputTokens)
     const one: Usage = { inputTokens: reply.inputTokens, outputTokens: reply.outputTokens, costUsd: cost, calls: 1 }
-    ctx.budget.charge(one)
+    hold.settle(one)
     usage.inputTokens += one.inputTokens
     usage.outputTokens += one.outputTokens
     usage.costUsd += cost
