@@ -9,7 +9,8 @@ PACKAGES=(
   pci.ids usb.ids manpages            # dataset: the OS/hardware corpus
   gcc make binutils                   # trainer, host inference, x86_64 kernel
   gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu   # aarch64 and riscv64 kernels
-  qemu-system-x86 qemu-system-arm qemu-system-misc  # booting the kernels (OpenSBI comes with qemu-system-misc's deps)
+  qemu-system-x86 qemu-system-arm qemu-system-misc  # booting the kernels (OpenSBI is in qemu-system-data)
+  ipxe-qemu                           # the e1000e option ROM every arch loads for -device e1000e
   nginx libnginx-mod-http-dav-ext     # remote-cache tests (a real WebDAV server on 127.0.0.1)
   chromium                            # the build report's rendering test
 )
