@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages, each with what needs it:
 PACKAGES=(
-  pci.ids usb.ids manpages            # dataset: the OS/hardware corpus
+  pci.ids usb.ids manpages manpages-dev  # dataset: the OS/hardware corpus (man sections 2, 4, 5, 7)
   gcc make binutils                   # trainer, host inference, x86_64 kernel
   gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu   # aarch64 and riscv64 kernels
   qemu-system-x86 qemu-system-arm qemu-system-misc  # booting the kernels (OpenSBI is in qemu-system-data)
