@@ -7,12 +7,11 @@
 // (and delete) a blob whose content does not match its name. The layout mirrors the
 // Bazel HTTP cache protocol (/ac/, /cas/) so a remote cache can mirror it one to one.
 
-import { createHash } from 'node:crypto'
 import {
   chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync,
 } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { hashFile, listTree } from './hash.js'
+import { listTree, sha256 } from './hash.js'
 
 export interface OutputEntry {
   path: string
@@ -56,7 +55,7 @@ export class LocalCache {
     const p = this.blobPath(sha)
     if (!existsSync(p)) return undefined
     const data = readFileSync(p)
-    if (createHash('sha256').update(data).digest('hex') !== sha) {
+    if (sha256(data) !== sha) {
       this.corrupt++
       rmSync(p, { force: true })
       return undefined
@@ -194,10 +193,6 @@ export function writeOutputs(root: string, rec: ActionRecord, blob: (sha: string
   }
 }
 
-export function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex')
-}
-
 function touch(p: string): void {
   const now = new Date()
   try {
@@ -218,5 +213,3 @@ function* walk(dir: string): Generator<{ path: string; size: number; mtimeMs: nu
     }
   }
 }
-
-export { hashFile }

@@ -1,7 +1,7 @@
 // cli.ts — `auton <command>`: argument parsing and wiring; the work happens in the engine.
 
 import { parseArgs } from 'node:util'
-import { existsSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { loadConfig, type AutonConfig } from './config.js'
 import { loadAutonfile, LoadError } from './load.js'

@@ -123,7 +123,6 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     const n = g.nodes.get(name)!
     if (!n.decl.recipe) {
       // aggregate: nothing to do beyond its dependencies
-      statuses.set(name, 'up-to-date')
       emit({ type: 'target', name, status: 'up-to-date', ms: 0, at: Date.now() })
       settle(name, 'up-to-date')
       return

@@ -21,8 +21,8 @@
 //     a byte while reading or sending a body; flush() waits for uploads at most flushMs.
 
 import { connect } from 'node:net'
-import { createHash } from 'node:crypto'
 import PQueue from 'p-queue'
+import { sha256 } from './hash.js'
 import type { LocalCache, ActionRecord } from './cache.js'
 import type { RemoteCache } from './engine.js'
 import type { Emit } from './events.js'
@@ -119,7 +119,7 @@ export class HttpRemoteCache implements RemoteCache {
           this.stats.misses++ // record without its blobs (evicted): a miss, not an error
           return undefined
         }
-        const got = createHash('sha256').update(data).digest('hex')
+        const got = sha256(data)
         if (got !== sha) {
           this.stats.poisoned++
           this.refused.add(sha)

@@ -9,6 +9,7 @@
 // the serial log in its message.
 
 import { target, type TargetHandle } from 'auton'
+import { archBuild } from '../kernels/tools/kbuild.js'
 
 export interface BootReportInputs {
   arch: 'x86_64' | 'aarch64' | 'riscv64'
@@ -22,8 +23,6 @@ export interface BootReportInputs {
   tokens?: number
 }
 
-export const HEADLINE = 'PCI device 8086:10d3 is'
-
 export function bootReport(i: BootReportInputs): TargetHandle {
   const json = `reports/qemu-boot-${i.arch}.json`
   const md = `reports/qemu-boot-${i.arch}.md`
@@ -31,7 +30,7 @@ export function bootReport(i: BootReportInputs): TargetHandle {
     inputs: [i.elf, i.bare, i.slmRun, i.model, i.probes, 'kernels/tools/qemu.ts', 'rules/qemu-report.ts', '/usr/share/misc/pci.ids'],
     outputs: [json, md],
     pool: 'qemu',
-    tools: [`${qemuBinary(i.arch)} --version`],
+    tools: [`${archBuild(i.arch).qemu.binary} --version`],
     params: { arch: i.arch, extraProbes: i.extraProbes ?? 4, tokens: i.tokens ?? 16 },
     description: `boot kernel-${i.arch}.elf in QEMU and query the model on its serial shell`,
     run: async (ctx) => {
@@ -54,8 +53,4 @@ export function bootReport(i: BootReportInputs): TargetHandle {
       })
     },
   })
-}
-
-export function qemuBinary(arch: string): string {
-  return `qemu-system-${arch}`
 }

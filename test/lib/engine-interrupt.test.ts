@@ -3,7 +3,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { readFileSync, rmSync } from 'node:fs'
-import { Project, collect, waitFor, alive, show } from '../helpers/project.js'
+import type { ChildProcess } from 'node:child_process'
+import { Project, collect, waitFor, alive, show, type RunResult } from '../helpers/project.js'
 
 // The recipe writes a partial output first. With 'hold' present it then starts a
 // grandchild (sleep) and waits for it, recording the grandchild's pid.
@@ -18,6 +19,17 @@ cat src/in.txt > out/slow.txt\`,
 `
 
 const test = suite('interruption')
+
+/** Ctrl-C the build: it must exit with 130 within a second and a half. */
+async function interrupt(child: ChildProcess, done: Promise<RunResult>): Promise<RunResult> {
+  const t0 = Date.now()
+  child.kill('SIGINT')
+  const r = await done
+  const ms = Date.now() - t0
+  assert.is(r.code, 130, show(r))
+  assert.ok(ms < 1500, `auton took ${ms} ms to exit after SIGINT`)
+  return r
+}
 
 async function startHeld(p: Project) {
   p.write('src/in.txt', 'v2\n')
@@ -34,12 +46,7 @@ test('Ctrl-C: exits within a second, kills the recipe tree, and the rebuild is c
     assert.is((await p.build('slow')).code, 0)
     const { child, done, sleepPid } = await startHeld(p)
     assert.ok(alive(sleepPid))
-    const t0 = Date.now()
-    child.kill('SIGINT')
-    const r = await done
-    const ms = Date.now() - t0
-    assert.is(r.code, 130, show(r))
-    assert.ok(ms < 1500, `auton took ${ms} ms to exit after SIGINT`)
+    const r = await interrupt(child, done)
     await waitFor(() => !alive(sleepPid), 500, `grandchild ${sleepPid} to die`)
     assert.is(r.status.get('slow'), 'failed')
     assert.not.ok(p.exists('out/slow.txt'), 'the partial output is removed')
@@ -96,12 +103,7 @@ target('stubborn', { outputs: ['out/s'], run: sh\`trap '' TERM INT; sleep 30 & e
     const done = collect(child, ['build', 'stubborn'], 15_000)
     await waitFor(() => p.exists('sleep.pid') && p.read('sleep.pid').trim() !== '', 10_000, 'the recipe to start')
     const sleepPid = Number(p.read('sleep.pid').trim())
-    const t0 = Date.now()
-    child.kill('SIGINT')
-    const r = await done
-    const ms = Date.now() - t0
-    assert.is(r.code, 130, show(r))
-    assert.ok(ms < 1500, `auton took ${ms} ms to exit after SIGINT`)
+    const r = await interrupt(child, done)
     await waitFor(() => !alive(sleepPid), 1000, `grandchild ${sleepPid} to die`)
     assert.not.ok(p.exists('out/s'))
   } finally {

@@ -22,16 +22,19 @@ const LOSS_SVG = `<?xml version="1.0"?>
 const METRICS = JSON.stringify({ val_loss: 1.2345, exact_match: 0.75, examples: [{ prompt: 'PCI device 8086:10d3 is', completion: 'Intel' }] })
 const BOOT = '# QEMU boot x86_64\n\n```\nslm> slm query "PCI device 8086:10d3 is"\nIntel Corporation 82574L\n```\n'
 
+/** A built project with every kind of artifact the report picks up. */
+const PROJECT = {
+  'autonfile.ts': AUTONFILE,
+  'src/a.txt': 'abc\n',
+  'SLM/models/micro/loss.svg': LOSS_SVG,
+  'SLM/models/micro/metrics.json': METRICS,
+  'reports/qemu-boot-x86_64.md': BOOT,
+}
+
 const t = suite('auton report')
 
 t('writes one self-contained page: graph, timeline, caches, loss, metrics, boot transcript', async () => {
-  const p = new Project({
-    'autonfile.ts': AUTONFILE,
-    'src/a.txt': 'abc\n',
-    'SLM/models/micro/loss.svg': LOSS_SVG,
-    'SLM/models/micro/metrics.json': METRICS,
-    'reports/qemu-boot-x86_64.md': BOOT,
-  })
+  const p = new Project(PROJECT)
   try {
     const b = await p.build('-j', '2')
     assert.is(b.code, 0, show(b))
@@ -66,13 +69,7 @@ t('writes one self-contained page: graph, timeline, caches, loss, metrics, boot 
 })
 
 t('renders in headless Chromium to a non-trivial screenshot', async () => {
-  const p = new Project({
-    'autonfile.ts': AUTONFILE,
-    'src/a.txt': 'abc\n',
-    'SLM/models/micro/loss.svg': LOSS_SVG,
-    'SLM/models/micro/metrics.json': METRICS,
-    'reports/qemu-boot-x86_64.md': BOOT,
-  })
+  const p = new Project(PROJECT)
   const profile = mkdtempSync(join(tmpdir(), 'auton-chromium-'))
   try {
     assert.is((await p.build('-j', '2')).code, 0)
