@@ -5,6 +5,7 @@
 #include "model.h"
 #include "matmul.h"
 #include "rng.h"
+#include "simd.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,10 +177,86 @@ static void rope(float *x, int N, int T, int n_heads, int hd, const float *cs, c
     }
 }
 
-// Causal attention of one (batch, head) pair as matrix products through matmul(): the
-// full T x T score matrix is computed and the upper triangle masked (2x the flops of a
-// causal loop, but at matmul speed). Called inside a parallel loop, so matmul's own
+static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+// row[0..n) = softmax(row * scale), row[n..len) = 0. Whole vectors first, then the tail.
+static void softmax_row(float *row, int n, int len, float scale) {
+    int nv = n / VL * VL;
+    vf vm = vsplat(-INFINITY);
+    for (int u = 0; u < nv; u += VL) {
+        vf x = vload(row + u) * scale;
+        vstore(row + u, x);
+        vm = vselect(x > vm, x, vm);
+    }
+    float mx = vmax(vm);
+    for (int u = nv; u < n; u++) { row[u] *= scale; if (row[u] > mx) mx = row[u]; }
+    vf vs = {0};
+    for (int u = 0; u < nv; u += VL) { vf e = vexp(vload(row + u) - mx); vstore(row + u, e); vs += e; }
+    float sum = vsum(vs);
+    for (int u = nv; u < n; u++) { row[u] = expf(row[u] - mx); sum += row[u]; }
+    float inv = 1.0f / sum;
+    for (int u = 0; u < n; u++) row[u] *= inv;
+    for (int u = n; u < len; u++) row[u] = 0;
+}
+
+// h = silu(g) * u, whole vectors then a scalar tail.
+static void swiglu_fwd(float *h, const float *g, const float *u, size_t n) {
+    size_t nv = n / VL * VL;
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < nv; i += VL) {
+        vf gv = vload(g + i);
+        vstore(h + i, gv / (1.0f + vexp(-gv)) * vload(u + i));
+    }
+    for (size_t i = nv; i < n; i++) h[i] = g[i] * sigmoidf(g[i]) * u[i];
+}
+
+static void swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n) {
+    size_t nv = n / VL * VL;
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < nv; i += VL) {
+        vf gv = vload(g + i), s = 1.0f / (1.0f + vexp(-gv)), d = vload(dh + i);
+        vstore(du + i, d * gv * s);
+        vstore(dg + i, d * vload(u + i) * s * (1.0f + gv * (1.0f - s)));
+    }
+    for (size_t i = nv; i < n; i++) {
+        float s = sigmoidf(g[i]);
+        du[i] = dh[i] * g[i] * s;
+        dg[i] = dh[i] * u[i] * s * (1.0f + g[i] * (1.0f - s));
+    }
+}
+
+// Cross-entropy of one row of logits; with grad, the row becomes (softmax - onehot) * gscale.
+static float xent_row(float *row, int V, int target, int grad, float gscale) {
+    int nv = V / VL * VL;
+    vf vm = vsplat(-INFINITY);
+    for (int j = 0; j < nv; j += VL) { vf x = vload(row + j); vm = vselect(x > vm, x, vm); }
+    float mx = vmax(vm), tl = row[target];
+    for (int j = nv; j < V; j++) if (row[j] > mx) mx = row[j];
+    vf vs = {0};
+    for (int j = 0; j < nv; j += VL) {
+        vf e = vexp(vload(row + j) - mx);
+        vs += e;
+        if (grad) vstore(row + j, e);
+    }
+    double sum = vsum(vs);
+    for (int j = nv; j < V; j++) {
+        float e = expf(row[j] - mx);
+        sum += e;
+        if (grad) row[j] = e;
+    }
+    if (grad) {
+        float inv = (float)(1.0 / sum) * gscale;
+        for (int j = 0; j < V; j++) row[j] *= inv;
+        row[target] -= gscale;
+    }
+    return (float)(mx + log(sum) - tl);
+}
+
+// Causal attention of one (batch, head) pair as matrix products through matmul(), in
+// blocks of CB query rows: a block only multiplies the keys it can see, so the products
+// skip most of the masked upper triangle. Called inside a parallel loop, so matmul's own
 // parallel region runs single-threaded there.
+#define CB 64
 static void attention_fwd(float *att, float *out, const float *q, const float *k, const float *v,
                           int B, int T, int H, int KV, int hd) {
     int QD = H * hd, KVD = KV * hd, group = H / KV;
@@ -196,16 +273,13 @@ static void attention_fwd(float *att, float *out, const float *q, const float *k
                 float *p = att + (size_t)(b * H + h) * T * T;
                 for (int u = 0; u < T; u++)
                     for (int i = 0; i < hd; i++) kT[(size_t)i * T + u] = kh[(size_t)u * KVD + i];
-                matmul(p, T, qh, QD, 1, kT, T, T, T, hd, 0);   // scores = Q K^T
-                for (int t = 0; t < T; t++) {
-                    float *row = p + (size_t)t * T, mx = -INFINITY, sum = 0;
-                    for (int u = 0; u <= t; u++) { row[u] *= scale; if (row[u] > mx) mx = row[u]; }
-                    for (int u = 0; u <= t; u++) { row[u] = expf(row[u] - mx); sum += row[u]; }
-                    float inv = 1.0f / sum;
-                    for (int u = 0; u <= t; u++) row[u] *= inv;
-                    for (int u = t + 1; u < T; u++) row[u] = 0;
+                for (int r0 = 0; r0 < T; r0 += CB) {   // rows [r0, r1) see keys [0, r1)
+                    int r1 = r0 + CB < T ? r0 + CB : T;
+                    matmul(p + (size_t)r0 * T, T, qh + (size_t)r0 * QD, QD, 1, kT, T, r1 - r0, r1, hd, 0);   // S = Q K^T
+                    for (int t = r0; t < r1; t++) softmax_row(p + (size_t)t * T, t + 1, T, scale);
+                    matmul(out + ((size_t)b * T + r0) * QD + h * hd, QD, p + (size_t)r0 * T, T, 1, vh, KVD,
+                           r1 - r0, hd, r1, 0);   // O = P V
                 }
-                matmul(out + (size_t)b * T * QD + h * hd, QD, p, T, 1, vh, KVD, T, hd, T, 0);   // O = P V
             }
         free(kT);
     }
@@ -230,25 +304,34 @@ static void attention_bwd(float *dq, float *dk, float *dv, const float *dout, co
                     const float *p = att + (size_t)(b * H + h) * T * T;
                     const float *doh = dout + (size_t)b * T * QD + h * hd, *qh = q + (size_t)b * T * QD + h * hd;
                     int acc = h != kvh * group;
-                    matmul(dvh, KVD, p, 1, T, doh, QD, T, hd, T, acc);   // dV (+)= P^T dO
-                    matmul(ds, T, doh, QD, 1, vT, T, T, T, hd, 0);       // dP = dO V^T
-                    for (int t = 0; t < T; t++) {                        // softmax backward
-                        const float *pr = p + (size_t)t * T;
-                        float *dr = ds + (size_t)t * T, sum = 0;
-                        for (int u = 0; u <= t; u++) sum += pr[u] * dr[u];
-                        for (int u = 0; u <= t; u++) dr[u] = pr[u] * (dr[u] - sum) * scale;
-                        for (int u = t + 1; u < T; u++) dr[u] = 0;
+                    for (int r0 = 0; r0 < T; r0 += CB) {
+                        int r1 = r0 + CB < T ? r0 + CB : T;
+                        // keys [r0, r1) were seen by queries [r0, T): dV (+)= P^T dO
+                        matmul(dvh + (size_t)r0 * KVD, KVD, p + (size_t)r0 * T + r0, 1, T, doh + (size_t)r0 * QD, QD,
+                               r1 - r0, hd, T - r0, acc);
+                        // queries [r0, r1) saw keys [0, r1): dP = dO V^T, softmax backward
+                        matmul(ds + (size_t)r0 * T, T, doh + (size_t)r0 * QD, QD, 1, vT, T, r1 - r0, r1, hd, 0);
+                        for (int t = r0; t < r1; t++) {
+                            const float *pr = p + (size_t)t * T;
+                            float *dr = ds + (size_t)t * T, sum = 0;
+                            for (int u = 0; u <= t; u++) sum += pr[u] * dr[u];
+                            for (int u = 0; u <= t; u++) dr[u] = pr[u] * (dr[u] - sum) * scale;
+                            for (int u = t + 1; u < T; u++) dr[u] = 0;
+                        }
                     }
-                    matmul(dq + (size_t)b * T * QD + h * hd, QD, ds, T, 1, kh, KVD, T, hd, T, 0);   // dQ = dS K
-                    matmul(dkh, KVD, ds, 1, T, qh, QD, T, hd, T, acc);   // dK (+)= dS^T Q
+                    for (int r0 = 0; r0 < T; r0 += CB) {   // needs every row of dS
+                        int r1 = r0 + CB < T ? r0 + CB : T;
+                        matmul(dq + ((size_t)b * T + r0) * QD + h * hd, QD, ds + (size_t)r0 * T, T, 1, kh, KVD,
+                               r1 - r0, hd, r1, 0);   // dQ = dS K
+                        matmul(dkh + (size_t)r0 * KVD, KVD, ds + (size_t)r0 * T + r0, 1, T, qh + (size_t)r0 * QD, QD,
+                               r1 - r0, hd, T - r0, acc);   // dK (+)= dS^T Q
+                    }
                 }
             }
         free(vT);
         free(ds);
     }
 }
-
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 // ---- forward / backward ------------------------------------------------------------------
 
@@ -280,8 +363,7 @@ double model_forward(Model *m, const uint16_t *tok, int B, int T, int grad) {
         rmsnorm_fwd(a->xn2, a->r2, a->x2, P + o->ffn_norm, N, D, c->norm_eps);
         matmul(a->g, F, a->xn2, D, 1, WT + o->wg, F, N, F, D, 0);
         matmul(a->u, F, a->xn2, D, 1, WT + o->wu, F, N, F, D, 0);
-        #pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < (size_t)N * F; i++) a->h[i] = a->g[i] * sigmoidf(a->g[i]) * a->u[i];
+        swiglu_fwd(a->h, a->g, a->u, (size_t)N * F);
         float *next = l + 1 < c->n_layers ? m->la[l + 1].x : m->xL;
         memcpy(next, a->x2, (size_t)N * D * sizeof(float));
         matmul(next, D, a->h, F, 1, WT + o->wd, D, N, D, F, 1);
@@ -291,18 +373,8 @@ double model_forward(Model *m, const uint16_t *tok, int B, int T, int grad) {
     // cross-entropy; with grad, logits become dloss/dlogits = (softmax - onehot) / N
     #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
-        float *row = m->logits + (size_t)n * V;
         int target = tok[(n / T) * (T + 1) + n % T + 1];
-        float mx = row[0];
-        for (int j = 1; j < V; j++) if (row[j] > mx) mx = row[j];
-        double sum = 0;
-        for (int j = 0; j < V; j++) sum += expf(row[j] - mx);
-        m->row_loss[n] = (float)(mx + log(sum) - row[target]);
-        if (grad) {
-            float inv = (float)(1.0 / sum) / N;
-            for (int j = 0; j < V; j++) row[j] = expf(row[j] - mx) * inv;
-            row[target] -= 1.0f / N;
-        }
+        m->row_loss[n] = xent_row(m->logits + (size_t)n * V, V, target, grad, 1.0f / N);
     }
     double loss = 0;
     for (int n = 0; n < N; n++) loss += m->row_loss[n];
@@ -326,12 +398,7 @@ void model_backward(Model *m, const uint16_t *tok, int B, int T) {
         // ffn: x3 = x2 + (silu(g) * u) Wd^T
         matmul(G + o->wd, F, m->dres, 1, D, a->h, F, D, F, N, 0);
         matmul(m->dh, F, m->dres, D, 1, P + o->wd, F, N, F, D, 0);
-        #pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < (size_t)N * F; i++) {
-            float g = a->g[i], s = sigmoidf(g);
-            m->du[i] = m->dh[i] * g * s;
-            m->dg[i] = m->dh[i] * a->u[i] * s * (1.0f + g * (1.0f - s));
-        }
+        swiglu_bwd(m->dg, m->du, m->dh, a->g, a->u, (size_t)N * F);
         matmul(G + o->wg, D, m->dg, 1, F, a->xn2, D, F, D, N, 0);
         matmul(G + o->wu, D, m->du, 1, F, a->xn2, D, F, D, N, 0);
         matmul(m->dxn, D, m->dg, F, 1, P + o->wg, D, N, D, F, 0);
