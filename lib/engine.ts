@@ -35,7 +35,7 @@ export interface RemoteCache {
   /** Fetch an action record and all its blobs into `local`; false on a miss or a refused blob. */
   fetch(key: string, local: LocalCache): Promise<ActionRecord | undefined>
   /** Upload in the background; failures only warn. */
-  upload(rec: ActionRecord, local: LocalCache): void
+  upload(rec: ActionRecord, local: LocalCache, opts?: { ifAbsent?: boolean }): void
   /** Wait for background uploads (bounded). */
   flush(): Promise<void>
 }
@@ -341,6 +341,8 @@ async function tryRestore(
     inputs: parts.inputs, recipe: parts.recipe, params: parts.params, env: parts.env, tools: parts.tools,
     ms: action.ms, via: 'restored', at: Date.now(),
   })
+  // a shared cache learns what this one holds (CI's local cache restored it, say)
+  if (source === 'local') remote?.upload(action, cache, { ifAbsent: true })
   return source
 }
 

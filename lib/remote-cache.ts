@@ -141,12 +141,17 @@ export class HttpRemoteCache implements RemoteCache {
     }
   }
 
-  upload(rec: ActionRecord, local: LocalCache): void {
+  /**
+   * Queue an upload of rec's blobs, then its action record. ifAbsent: first ask whether the
+   * server has the record (a target restored from the local cache may well be there already).
+   */
+  upload(rec: ActionRecord, local: LocalCache, opts: { ifAbsent?: boolean } = {}): void {
     if (this.o.readOnly || this.down || this.queued.has(rec.key)) return
     this.queued.add(rec.key)
     void this.uploads
       .add(async () => {
         if (this.down) return
+        if (opts.ifAbsent && (await this.has(`ac/${rec.key}`))) return
         for (const sha of new Set(rec.outputs.flatMap((o) => o.files.map((f) => f.sha256)))) {
           if (!this.refused.has(sha) && (await this.has(`cas/${sha}`))) continue
           const data = local.readBlob(sha)

@@ -60,6 +60,43 @@ t('push from one checkout, restore every target in a clean second checkout, zero
   }
 })
 
+t('targets restored from the local cache are uploaded to a remote that lacks them', async () => {
+  const server = await Nginx.start()
+  const one = project()
+  const two = project()
+  const three = project()
+  const shared = `[cache]\ndir = "${join(one.dir, 'cache')}"\n`
+  try {
+    const first = await one.build()   // no remote: the local cache only
+    assert.equal(first.with('ran'), ['A', 'D', 'top'], show(first))
+    two.write('auton.toml', shared)
+    const second = await two.build('--remote-cache', server.url)
+    assert.is(second.code, 0, show(second))
+    for (const e of second.events.filter((e) => e.type === 'target')) assert.is(e.source, 'local', `${e.name}`)
+    assert.is(readdirSync(join(server.data, 'ac')).length, 3, 'three action records uploaded')
+    const third = await three.build('--remote-cache', server.url)
+    assert.is(third.summary?.restored, 3, show(third))
+    for (const e of third.events.filter((e) => e.type === 'target')) assert.is(e.source, 'remote', `${e.name}`)
+    assert.is(three.read('out/top.txt'), SRC + 'hi\n')
+    // restoring locally again asks (HEAD) and uploads nothing: the server has every record
+    const puts = server.requests().filter((l) => l.startsWith('PUT ')).length
+    two.remove()
+    const again = project({ 'auton.toml': shared })
+    try {
+      const r = await again.build('--remote-cache', server.url)
+      assert.is(r.summary?.restored, 3, show(r))
+      assert.is(server.requests().filter((l) => l.startsWith('PUT ')).length, puts, 'no second upload')
+    } finally {
+      again.remove()
+    }
+  } finally {
+    one.remove()
+    two.remove()
+    three.remove()
+    await server.remove()
+  }
+})
+
 t('read-only mode restores but never uploads', async () => {
   const server = await Nginx.start()
   const one = project({ 'auton.toml': `[cache]\nremote = "${server.url}"\nremote_read_only = true\n` })
