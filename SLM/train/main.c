@@ -1,9 +1,12 @@
 // slm-train: trains the llama model of config.json on train.bin, and serves the eval stage.
 //
 //   slm-train --config config.json --train train.bin --val val.bin --out DIR
-//             [--resume] [--stop-at N] [--threads N] [--log-every N]
+//             [--resume | --init-from model.safetensors] [--stop-at N] [--threads N] [--log-every N]
 //       writes DIR/model.safetensors, DIR/train_state.safetensors (weights + AdamW state,
 //       for --resume) and DIR/train_log.jsonl; prints `auton:progress {json}` lines.
+//       --init-from starts from another run's weights (same architecture) with fresh AdamW
+//       state and this config's schedule: continued training, where --resume only finishes
+//       the run that was interrupted.
 //   slm-train --eval --ckpt model.safetensors --val val.bin [--max-tokens N]
 //       prints {"val_loss":..,"ppl":..,"tokens":..}: per-token loss over windows of seq_len.
 //   slm-train --generate --ckpt model.safetensors [--n 32] [--stop ID]
@@ -263,6 +266,23 @@ static int cmd_train(int argc, char **argv) {
         free(old);
         truncate_log(log_path, step);
         fprintf(stderr, "slm-train: resumed from %s at step %d\n", state_path, step);
+    } else if (arg_str(argc, argv, "--init-from", NULL)) {
+        const char *from = arg_str(argc, argv, "--init-from", NULL);
+        StFile f;
+        if (st_open(&f, from, err, sizeof err)) die(err);
+        char *old = malloc(1 << 20);
+        Config oc;
+        if (st_meta(&f, "config", old, 1 << 20) < 0 || config_parse(&oc, old, err, sizeof err) ||
+            oc.vocab_size != c.vocab_size || oc.dim != c.dim || oc.n_layers != c.n_layers ||
+            oc.n_heads != c.n_heads || oc.n_kv_heads != c.n_kv_heads || oc.ffn_dim != c.ffn_dim) {
+            snprintf(err, sizeof err, "--init-from %s: not an slm-train checkpoint of this architecture", from);
+            die(err);
+        }
+        load_weights(&m, &f, NULL);
+        st_close(&f);
+        free(old);
+        fclose(fopen(log_path, "w"));
+        fprintf(stderr, "slm-train: weights from %s, fresh optimizer, %d steps\n", from, c.steps);
     } else {
         model_init_weights(&m, c.seed, 0.02f);
         fclose(fopen(log_path, "w"));

@@ -89,6 +89,24 @@ test('--resume continues from the last checkpoint exactly', () => {
   assert.equal(steps, [0, 10, 20, 30, 40, 50, 60]);
 });
 
+test('--init-from continues from another run\'s weights with a fresh schedule; another architecture is refused', () => {
+  const a = readFileSync(join(tmp, 'a/train_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const out = join(tmp, 'e');
+  const stderr = spawnSync(bin, ['--config', join(tmp, 'config.json'), '--train', join(tmp, 'train.bin'), '--val',
+    join(tmp, 'val.bin'), '--out', out, '--init-from', join(tmp, 'a/model.safetensors')], { encoding: 'utf8' });
+  assert.is(stderr.status, 0, stderr.stderr);
+  const log = readFileSync(join(out, 'train_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.is(log[0].step, 0);
+  assert.ok(Math.abs(log[0].val_loss - a.at(-1).val_loss) < 1e-6, 'step 0 is the other run\'s final model');
+  assert.ok(log[0].val_loss < a[0].val_loss / 4, `${log[0].val_loss} vs a fresh ${a[0].val_loss}`);
+  assert.is(log.at(-1).step, 60);
+  writeFileSync(join(tmp, 'wide.json'), JSON.stringify({ ...config, dim: 64 }));
+  const r = spawnSync(bin, ['--config', join(tmp, 'wide.json'), '--train', join(tmp, 'train.bin'), '--val', join(tmp, 'val.bin'),
+    '--out', join(tmp, 'f'), '--init-from', join(tmp, 'a/model.safetensors')], { encoding: 'utf8' });
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--init-from .*model\.safetensors: not an slm-train checkpoint of this architecture/);
+});
+
 test('--eval matches the logged validation loss; --generate continues the pattern', () => {
   const ckpt = join(tmp, 'a/model.safetensors');
   const ev = JSON.parse(execFileSync(bin, ['--eval', '--ckpt', ckpt, '--val', join(tmp, 'val.bin')], { encoding: 'utf8' }));
