@@ -217,10 +217,15 @@ static void truncate_log(const char *path, int step) {
     rename(tmp, path);
 }
 
-static int same_shape(const Config *a, const Config *b) {
+// Same tensors: weights of one load into a model of the other.
+static int same_arch(const Config *a, const Config *b) {
     return a->vocab_size == b->vocab_size && a->dim == b->dim && a->n_layers == b->n_layers &&
-           a->n_heads == b->n_heads && a->n_kv_heads == b->n_kv_heads && a->ffn_dim == b->ffn_dim &&
-           a->seq_len == b->seq_len && a->batch_size == b->batch_size && a->steps == b->steps;
+           a->n_heads == b->n_heads && a->n_kv_heads == b->n_kv_heads && a->ffn_dim == b->ffn_dim;
+}
+
+// Same run: --resume continues it bit-identically.
+static int same_shape(const Config *a, const Config *b) {
+    return same_arch(a, b) && a->seq_len == b->seq_len && a->batch_size == b->batch_size && a->steps == b->steps;
 }
 
 static int cmd_train(int argc, char **argv) {
@@ -253,6 +258,7 @@ static int cmd_train(int argc, char **argv) {
 
     int step = 0;
     struct stat st;
+    const char *init_from = arg_str(argc, argv, "--init-from", NULL);
     if (arg_flag(argc, argv, "--resume") && stat(state_path, &st) == 0) {
         StFile f;
         if (st_open(&f, state_path, err, sizeof err)) die(err);
@@ -266,23 +272,20 @@ static int cmd_train(int argc, char **argv) {
         free(old);
         truncate_log(log_path, step);
         fprintf(stderr, "slm-train: resumed from %s at step %d\n", state_path, step);
-    } else if (arg_str(argc, argv, "--init-from", NULL)) {
-        const char *from = arg_str(argc, argv, "--init-from", NULL);
+    } else if (init_from) {
         StFile f;
-        if (st_open(&f, from, err, sizeof err)) die(err);
+        if (st_open(&f, init_from, err, sizeof err)) die(err);
         char *old = malloc(1 << 20);
         Config oc;
-        if (st_meta(&f, "config", old, 1 << 20) < 0 || config_parse(&oc, old, err, sizeof err) ||
-            oc.vocab_size != c.vocab_size || oc.dim != c.dim || oc.n_layers != c.n_layers ||
-            oc.n_heads != c.n_heads || oc.n_kv_heads != c.n_kv_heads || oc.ffn_dim != c.ffn_dim) {
-            snprintf(err, sizeof err, "--init-from %s: not an slm-train checkpoint of this architecture", from);
+        if (st_meta(&f, "config", old, 1 << 20) < 0 || config_parse(&oc, old, err, sizeof err) || !same_arch(&oc, &c)) {
+            snprintf(err, sizeof err, "--init-from %s: not an slm-train checkpoint of this architecture", init_from);
             die(err);
         }
         load_weights(&m, &f, NULL);
         st_close(&f);
         free(old);
         fclose(fopen(log_path, "w"));
-        fprintf(stderr, "slm-train: weights from %s, fresh optimizer, %d steps\n", from, c.steps);
+        fprintf(stderr, "slm-train: weights from %s, fresh optimizer, %d steps\n", init_from, c.steps);
     } else {
         model_init_weights(&m, c.seed, 0.02f);
         fclose(fopen(log_path, "w"));

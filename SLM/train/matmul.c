@@ -6,6 +6,7 @@
 // a transposed view, where reading it in place strides across rows at every k.
 #include "matmul.h"
 #include "simd.h"
+#include <stdio.h>
 #include <stdlib.h>
 
 #if VL == 16
@@ -58,7 +59,7 @@ void matmul(float *C, long ldc, const float *A, long sam, long sak, const float 
     size_t need = (size_t)kcmax * ((size_t)nib * MR + (size_t)njb * NR);
     if (need > buf_floats) {
         free(buf);
-        buf = aligned_alloc(64, need * sizeof(float));
+        if (posix_memalign((void **)&buf, 64, need * sizeof(float))) { perror("matmul: pack buffer"); abort(); }
         buf_floats = need;
     }
     float *Ap = buf, *Bp = buf + (size_t)kcmax * nib * MR;

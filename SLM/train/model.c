@@ -179,22 +179,40 @@ static void rope(float *x, int N, int T, int n_heads, int hd, const float *cs, c
 
 static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-// row[0..n) = softmax(row * scale), row[n..len) = 0. Whole vectors first, then the tail.
-static void softmax_row(float *row, int n, int len, float scale) {
+// max of x[0..n): whole vectors first, then the tail.
+static float row_max(const float *x, int n) {
     int nv = n / VL * VL;
     vf vm = vsplat(-INFINITY);
-    for (int u = 0; u < nv; u += VL) {
-        vf x = vload(row + u) * scale;
-        vstore(row + u, x);
-        vm = vselect(x > vm, x, vm);
-    }
+    for (int u = 0; u < nv; u += VL) { vf v = vload(x + u); vm = vselect(v > vm, v, vm); }
     float mx = vmax(vm);
-    for (int u = nv; u < n; u++) { row[u] *= scale; if (row[u] > mx) mx = row[u]; }
+    for (int u = nv; u < n; u++) if (x[u] > mx) mx = x[u];
+    return mx;
+}
+
+// sum of exp(x[u] - mx) over x[0..n); store: x[u] becomes exp(x[u] - mx).
+static float row_exp_sum(float *x, int n, float mx, int store) {
+    int nv = n / VL * VL;
     vf vs = {0};
-    for (int u = 0; u < nv; u += VL) { vf e = vexp(vload(row + u) - mx); vstore(row + u, e); vs += e; }
+    for (int u = 0; u < nv; u += VL) {
+        vf e = vexp(vload(x + u) - mx);
+        vs += e;
+        if (store) vstore(x + u, e);
+    }
     float sum = vsum(vs);
-    for (int u = nv; u < n; u++) { row[u] = expf(row[u] - mx); sum += row[u]; }
-    float inv = 1.0f / sum;
+    for (int u = nv; u < n; u++) {
+        float e = expf(x[u] - mx);
+        sum += e;
+        if (store) x[u] = e;
+    }
+    return sum;
+}
+
+// row[0..n) = softmax(row * scale), row[n..len) = 0.
+static void softmax_row(float *row, int n, int len, float scale) {
+    int nv = n / VL * VL;
+    for (int u = 0; u < nv; u += VL) vstore(row + u, vload(row + u) * scale);
+    for (int u = nv; u < n; u++) row[u] *= scale;
+    float inv = 1.0f / row_exp_sum(row, n, row_max(row, n), 1);
     for (int u = 0; u < n; u++) row[u] *= inv;
     for (int u = n; u < len; u++) row[u] = 0;
 }
@@ -227,23 +245,8 @@ static void swiglu_bwd(float *dg, float *du, const float *dh, const float *g, co
 
 // Cross-entropy of one row of logits; with grad, the row becomes (softmax - onehot) * gscale.
 static float xent_row(float *row, int V, int target, int grad, float gscale) {
-    int nv = V / VL * VL;
-    vf vm = vsplat(-INFINITY);
-    for (int j = 0; j < nv; j += VL) { vf x = vload(row + j); vm = vselect(x > vm, x, vm); }
-    float mx = vmax(vm), tl = row[target];
-    for (int j = nv; j < V; j++) if (row[j] > mx) mx = row[j];
-    vf vs = {0};
-    for (int j = 0; j < nv; j += VL) {
-        vf e = vexp(vload(row + j) - mx);
-        vs += e;
-        if (grad) vstore(row + j, e);
-    }
-    double sum = vsum(vs);
-    for (int j = nv; j < V; j++) {
-        float e = expf(row[j] - mx);
-        sum += e;
-        if (grad) row[j] = e;
-    }
+    float mx = row_max(row, V), tl = row[target];
+    double sum = row_exp_sum(row, V, mx, grad);
     if (grad) {
         float inv = (float)(1.0 / sum) * gscale;
         for (int j = 0; j < V; j++) row[j] *= inv;
