@@ -13,6 +13,12 @@ const Config = z.object({
     .object({
       /** Parallel recipes; default: number of cores. */
       jobs: z.number().int().positive().optional(),
+      /**
+       * Variables every recipe sees besides the fixed set (PATH, HOME, USER, LANG, LC_*, TERM,
+       * TMPDIR) and its declared `env`. They do not enter keys: list only what cannot change
+       * an output (a proxy, an agent socket).
+       */
+      pass_env: z.array(z.string()).default([]),
     })
     .prefault({}),
   /** Pool name → how many of its targets may run at once (e.g. train = 1, qemu = 1, llm = 2). */
@@ -27,6 +33,8 @@ const Config = z.object({
       remote_read_only: z.boolean().default(false),
       /** Name of the environment variable holding the remote's credentials ("user:pass" or a bearer token). */
       remote_auth_env: z.string().optional(),
+      /** Name of the environment variable holding the team key that signs action records (HMAC-SHA256). */
+      sign_key_env: z.string().optional(),
     })
     .prefault({}),
   agents: z
@@ -41,10 +49,28 @@ const Config = z.object({
       ollama_host: z.string().optional(),
     })
     .prefault({}),
+  /**
+   * Named executors targets can ask for with `executor: '<name>'` ('local' is built in).
+   * kind = "slurm": partition, account, qos, and extra sbatch arguments.
+   */
+  executors: z
+    .record(
+      z.string(),
+      z.object({
+        kind: z.enum(['slurm']),
+        partition: z.string().optional(),
+        account: z.string().optional(),
+        qos: z.string().optional(),
+        sbatch_args: z.array(z.string()).default([]),
+      }).strict(),
+    )
+    .prefault({}),
   slm: z
     .object({
       /** Model preset from SLM/configs/<preset>.yaml, or "agent" to let the architect agent choose. */
       preset: z.string().default('micro'),
+      /** Executor for the pipeline's heavy steps (training): 'local' or a name from [executors]. */
+      executor: z.string().default('local'),
     })
     .prefault({}),
 })

@@ -30,8 +30,24 @@ export interface TargetOptions {
   run?: Recipe | ((ctx: RecipeContext) => Promise<RecipeResult | void> | RecipeResult | void)
   /** Concurrency pool (limits in auton.toml `[pools]`); `-j` still caps the total. */
   pool?: string
-  /** Environment variables whose values enter the key (and only these reach `ctx.env`). */
+  /** Environment variables whose values enter the key and reach the recipe. */
   env?: string[]
+  /**
+   * Variables that reach the recipe without entering the key (e.g. `SSH_AUTH_SOCK`): use only
+   * for values that cannot change the outputs. Everything else not declared never reaches it.
+   */
+  passEnv?: string[]
+  /**
+   * Secrets (e.g. `'HF_TOKEN'`): reach the recipe, never enter the key, a log, the cache or the
+   * trace, and are masked as *** in what the recipe prints.
+   */
+  secrets?: string[]
+  /** Where the recipe runs: 'local' (default) or an executor from auton.toml `[executors.<name>]`. */
+  executor?: string
+  /** What the recipe needs on an executor that allocates (SLURM: --cpus-per-task, --mem, --gpus, --time). */
+  resources?: Resources
+  /** Run a failed recipe again up to this many times (the reason goes into the log). Default 0. */
+  retries?: number
   /** JSON-serialisable parameters; they enter the key and reach the recipe as `ctx.params`. */
   params?: Record<string, unknown>
   /** Commands whose identity enters the key, e.g. `'gcc --version'`. */
@@ -44,6 +60,15 @@ export interface TargetOptions {
   description?: string
 }
 
+export interface Resources {
+  cpus?: number
+  /** e.g. '32G', '500M' */
+  mem?: string
+  gpus?: number
+  /** e.g. '2h', '30m', '01:30:00' */
+  time?: string
+}
+
 export interface TargetDecl {
   name: string
   inputs: Input[]
@@ -51,6 +76,11 @@ export interface TargetDecl {
   recipe: Recipe | undefined
   pool: string | undefined
   env: string[]
+  passEnv: string[]
+  secrets: string[]
+  executor: string
+  resources: Resources
+  retries: number
   params: Record<string, unknown>
   tools: string[]
   depfile: string | undefined
@@ -101,6 +131,11 @@ export function target(name: string, opts: TargetOptions): TargetHandle {
     recipe,
     pool: opts.pool,
     env: opts.env ?? [],
+    passEnv: opts.passEnv ?? [],
+    secrets: opts.secrets ?? [],
+    executor: opts.executor ?? 'local',
+    resources: opts.resources ?? {},
+    retries: opts.retries ?? 0,
     params: opts.params ?? {},
     tools: opts.tools ?? [],
     depfile: opts.depfile,

@@ -1,6 +1,6 @@
 // The public API of 'auton': what an autonfile imports.
 export { target, sh, fn, TargetHandle } from './dsl.js'
-export type { Input, TargetOptions } from './dsl.js'
+export type { Input, TargetOptions, Resources } from './dsl.js'
 export { config } from './config.js'
 export type { AutonConfig } from './config.js'
 export type { Recipe, RecipeContext, RecipeResult, Usage, Budget, Reservation } from './recipe.js'
