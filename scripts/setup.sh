@@ -24,8 +24,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-npm ci --no-audit --no-fund
+# onnxruntime-node (tests only) ships its CPU binary; its postinstall would fetch CUDA
+# providers from a host we cannot reach. ONNXRUNTIME_NODE_INSTALL=skip is its documented
+# switch (script/install.js), in case a newer npm runs install scripts by default.
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 # node-llama-cpp (tests only) ships GPU builds we never use; they are ~600 MB.
 rm -rf node_modules/@node-llama-cpp/linux-x64-cuda* node_modules/@node-llama-cpp/linux-x64-vulkan \
        node_modules/@node-llama-cpp/linux-arm*
+# ...and onnxruntime-node binaries for other systems (~240 MB); this one's stays.
+ort_keep="node_modules/onnxruntime-node/bin/napi-v6/$(node -p 'process.platform + "/" + process.arch')"
+for d in node_modules/onnxruntime-node/bin/napi-v6/*/*; do [ "$d" = "$ort_keep" ] || rm -rf "$d"; done
 npx tsc -p tsconfig.json
