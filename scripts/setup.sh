@@ -13,6 +13,7 @@ PACKAGES=(
   ipxe-qemu                           # the e1000e option ROM every arch loads for -device e1000e
   nginx libnginx-mod-http-dav-ext     # remote-cache tests (a real WebDAV server on 127.0.0.1)
   chromium                            # the build report's rendering test
+  slurm-wlm slurmctld slurmd slurm-client munge  # SLURM executor tests (a single-node cluster on 127.0.0.1)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
