@@ -1,4 +1,4 @@
-// kernel.ts — rule factory: kernel-<arch>.elf from kernels/<arch> + kernels/common + a GGUF.
+// kernel.ts — rule factory: kernel-<arch>.elf from kernels/<arch> + kernels/inference + kernels/services + a GGUF.
 //
 // One target per object file (gcc -MMD depfiles make headers discovered inputs, so editing
 // one source recompiles one object), one for the embedded model object, one for the link.
@@ -78,7 +78,7 @@ export function kernel(arch: Arch, model: TargetHandle, opts: { buildDir?: strin
 export function slmRun(): TargetHandle {
   const core = hostCoreSources()
   return target('slm-run', {
-    inputs: ['kernels/host/slm-run.c', ...core, 'kernels/common/*.h'],
+    inputs: ['kernels/host/slm-run.c', ...core, 'kernels/inference/*.h'],
     outputs: ['build/bin/slm-run'],
     tools: ['gcc --version'],
     description: 'host build of the kernels\' inference core',

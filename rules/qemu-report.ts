@@ -116,7 +116,7 @@ export async function runBootReport(j: BootReportJob): Promise<void> {
 
 /**
  * The kernel's shell ends an answer at a newline or at a '.' followed by a space
- * (kernels/common/kmodel.c); slm-run prints all it generated. The GPT-2 pre-tokenizer never
+ * (kernels/services/kmodel.c); slm-run prints all it generated. The GPT-2 pre-tokenizer never
  * puts '.' and a following space in one token, so cutting the host's text at the same place
  * compares the same tokens.
  */

@@ -34,7 +34,7 @@ const threads = opt('--threads', 1)
 const prompt = 'PCI device 8086:10d3 is'
 
 // The host build (kernels/host/slm-run.c header), with gcc and, if installed, clang.
-const core = ['slm', 'model', 'tokenizer', 'gguf', 'sample', 'slm_math', 'errbuf'].map(f => join(root, 'kernels/common', f + '.c'))
+const core = ['slm', 'model', 'tokenizer', 'gguf', 'sample', 'slm_math', 'errbuf'].map(f => join(root, 'kernels/inference', f + '.c'))
 const compilers = ['gcc', 'clang'].filter(cc => spawnSync(cc, ['--version']).status === 0)
 for (const cc of compilers) {
   execFileSync(cc, ['-std=gnu11', '-O3', '-march=native', '-o', join(out, `slm-run-${cc}`), join(root, 'kernels/host/slm-run.c'), ...core, '-lm'])

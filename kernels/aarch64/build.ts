@@ -1,11 +1,11 @@
-// build.ts — the aarch64 port's entry for kernels/tools/kbuild.ts (the arch-specific part
+// build.ts — the aarch64 port's build facts for kernels/tools/kbuild.ts (the arch-specific part
 // of ArchBuild; kbuild adds the shared flags, linker script and source lists).
 //
 // No -mstrict-align: boot.S turns the MMU on (mmu.c) before any C but mmu_enable() runs,
 // so RAM is Normal memory where unaligned accesses are legal. -mno-outline-atomics: gcc 12
 // otherwise calls libgcc's LSE-detecting helpers, which expect a Linux auxv.
 
-import type { ArchSpecific } from '../tools/kbuild.js'
+import type { ArchSpecific } from '../tools/port.js'
 
 export const aarch64Build: ArchSpecific = {
   cc: 'aarch64-linux-gnu-gcc',

@@ -1,7 +1,7 @@
 /* power.c — PSCI SYSTEM_OFF through the conduit the DTB names (hvc on plain
  * virt, smc when QEMU emulates EL2/EL3). QEMU exits. */
 #include "board.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 #define PSCI_SYSTEM_OFF 0x84000008u
 

@@ -1,7 +1,7 @@
 /* start.c — from boot.S to kernel_main: find the DTB and read the board facts. */
 #include "board.h"
 #include "../fdt/fdt.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 const char *const plat_arch_name = "aarch64";
 struct board board;

@@ -1,6 +1,6 @@
 /* timer.c — the generic timer's virtual counter, CNTVCT_EL0, at CNTFRQ_EL0 Hz. */
 #include "board.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 static uint64_t freq, start;
 

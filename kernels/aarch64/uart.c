@@ -1,6 +1,6 @@
 /* uart.c — PL011 at 0x09000000 (QEMU virt); QEMU needs no baud setup. */
 #include "board.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 #define UART ((volatile uint32_t *)VIRT_UART_BASE)
 #define DR   (0x00 / 4)

@@ -2,7 +2,7 @@
  * the DTB itself if it lies there. Where the DTB sits depends on the loader
  * (see each port's mem.c), so it may split the range in two. */
 #include "fdt.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 extern char __kernel_end[];
 

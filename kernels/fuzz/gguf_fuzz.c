@@ -1,7 +1,7 @@
 /* gguf_fuzz.c — libFuzzer harness for the GGUF reader and the model loader.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I kernels/common \
- *     kernels/fuzz/gguf_fuzz.c kernels/common/{gguf,model,tokenizer,slm,sample,slm_math,errbuf}.c \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I kernels/inference \
+ *     kernels/fuzz/gguf_fuzz.c kernels/inference/{gguf,model,tokenizer,slm,sample,slm_math,errbuf}.c \
  *     -o build/gguf_fuzz
  *   npx tsx kernels/fuzz/make-seeds.ts build/fuzz-corpus
  *   build/gguf_fuzz -max_total_time=180 -max_len=40000 build/fuzz-corpus

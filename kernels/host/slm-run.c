@@ -1,4 +1,4 @@
-/* slm-run — run the kernels' inference core (kernels/common) on the host.
+/* slm-run — run the kernels' inference core (kernels/inference) on the host.
  *
  *   slm-run MODEL.gguf --prompt "PCI device 8086:10d3 is" [--n 32] [--greedy]
  *           [--topk K --seed S] [--ids]
@@ -13,7 +13,7 @@
  * embedded copy. Build (add -fopenmp to split matvec rows across threads):
  *
  *   gcc -std=gnu11 -O3 -march=native -o build/slm-run kernels/host/slm-run.c \
- *     kernels/common/{slm,model,tokenizer,gguf,sample,slm_math,errbuf}.c -lm
+ *     kernels/inference/{slm,model,tokenizer,gguf,sample,slm_math,errbuf}.c -lm
  */
 #include <errno.h>
 #include <math.h>
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../common/slm.h"
+#include "../inference/slm.h"
 
 static double now_s(void) {
     struct timespec ts;

@@ -1,11 +1,11 @@
-// build.ts — the riscv64 port's entry for kernels/tools/kbuild.ts (the arch-specific part
+// build.ts — the riscv64 port's build facts for kernels/tools/kbuild.ts (the arch-specific part
 // of ArchBuild; kbuild adds the shared flags, linker script and source lists).
 //
 // medany: the kernel is linked at 0x80200000, beyond medlow's ±2 GiB around 0.
 // The model object from `objcopy -I binary` carries no float-ABI flags; ld accepts it
 // next to lp64d objects because it holds data only.
 
-import type { ArchSpecific } from '../tools/kbuild.js'
+import type { ArchSpecific } from '../tools/port.js'
 
 export const riscv64Build: ArchSpecific = {
   cc: 'riscv64-linux-gnu-gcc',

@@ -2,7 +2,7 @@
  * DTB itself if it lies there (OpenSBI/QEMU put it near the top of RAM). */
 #include "board.h"
 #include "../fdt/fdt.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 int plat_mem_regions(struct mem_region *out, int max) {
     return fdt_mem_regions(board.dtb, board.ram_base + board.ram_size, out, max);

@@ -2,7 +2,7 @@
  * neither returns, write the sifive,test0 "pass" code, which QEMU's virt
  * board turns into an exit. */
 #include "board.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 #define SBI_EXT_SRST        0x53525354 /* "SRST" */
 #define SBI_SRST_SHUTDOWN   0

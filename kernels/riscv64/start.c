@@ -1,7 +1,7 @@
 /* start.c — from boot.S to kernel_main: read the board facts from the DTB. */
 #include "board.h"
 #include "../fdt/fdt.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 const char *const plat_arch_name = "riscv64";
 struct board board;

@@ -1,6 +1,6 @@
 /* timer.c — the `time` CSR (rdtime), ticking at the DTB's timebase-frequency. */
 #include "board.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 static uint64_t start;
 

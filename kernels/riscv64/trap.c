@@ -2,8 +2,8 @@
  * power off (so QEMU exits instead of hanging a test). Prints with plat_putc
  * only: the rest of the kernel may be what broke. */
 #include <stdint.h>
-#include "../common/platform.h"
-#include "../common/raw_print.h"
+#include "../services/platform.h"
+#include "../services/raw_print.h"
 
 struct trap_frame {
     uint64_t x[32];

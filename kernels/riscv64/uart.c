@@ -1,6 +1,6 @@
 /* uart.c — NS16550A at 0x10000000 (QEMU virt); byte-wide registers. */
 #include "board.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 #define UART ((volatile uint8_t *)VIRT_UART_BASE)
 #define RBR 0 /* receive (read) / THR transmit (write) */

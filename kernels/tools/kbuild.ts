@@ -1,7 +1,14 @@
 // kbuild.ts — how each kernel is built, as data.
 //
 // `archBuild(arch)` describes one architecture: compiler, flags, linker script, the
-// arch's own sources and the common sources, the objcopy command that embeds the model.
+// arch's own sources and the shared ones, the objcopy command that embeds the model.
+// The shared C is in two folders, and the folder is the membership:
+//   kernels/inference/  the portable inference core (GGUF, model, tokenizer, sampling, math):
+//                       every kernel and the host build slm-run compile all of it;
+//   kernels/services/   kernel-only code (kernel_main, shell, page allocator, PCI, printf,
+//                       libc stand-ins, platform.h): every kernel, never the host.
+// The ports' own facts (compiler, flags, QEMU) are in kernels/<arch>/build.ts, typed by
+// kernels/tools/port.ts; the ports do not import this file.
 // `rules/kernel.ts` turns that into one target per object (`-MMD -MF` depfiles give the
 // header dependencies), one for the embedded model object and one for the link.
 // `buildKernel()` runs the same commands in order, for tests and for building by hand:
@@ -19,8 +26,9 @@ import { fileURLToPath } from 'node:url'
 import { x86_64Build } from '../x86_64/build.js'
 import { aarch64Build } from '../aarch64/build.js'
 import { riscv64Build } from '../riscv64/build.js'
+import type { Arch, ArchSpecific } from './port.js'
 
-export type Arch = 'x86_64' | 'aarch64' | 'riscv64'
+export type { Arch, ArchSpecific }
 export const ARCHES: readonly Arch[] = ['x86_64', 'aarch64', 'riscv64']
 
 export interface ArchBuild {
@@ -33,18 +41,19 @@ export interface ArchBuild {
   /** Appended after the objects when linking (libgcc for compiler helpers). */
   libs: string[]
   linkerScript: string
-  /** Shared folders besides kernels/common that this port compiles: kernels/fdt (the DTB
-   *  reader and RAM regions) for the boards QEMU hands a DTB. */
+  /** Shared folders besides kernels/inference and kernels/services that this port
+   *  compiles: kernels/fdt (the DTB reader and RAM regions) for the boards QEMU hands a DTB. */
   sharedDirs: string[]
   /** kernels/<arch>/*.c and *.S, then the sharedDirs' *.c, each folder sorted. */
   archSources: string[]
-  /** kernels/common/*.c (without host-only files), sorted. */
+  /** The code every arch shares: kernels/inference/*.c, then kernels/services/*.c, each
+   *  folder sorted. */
   commonSources: string[]
   /** objcopy binary and the BFD names for `-I binary` → this arch's ELF. */
   objcopy: string
   objcopyTarget: string
   objcopyArch: string
-  /** kernels/common/slm.h exists: the inference core is in the tree (tests that need a
+  /** kernels/inference/slm.h exists: the inference core is in the tree (tests that need a
    *  model check this). */
   slmCore: boolean
   /** How to boot it: QEMU binary and machine arguments (serial is added by the driver). */
@@ -54,8 +63,8 @@ export interface ArchBuild {
 /** The repo root (this file lives in kernels/tools/). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
-// Files in kernels/common that belong to the host build (slm-run), never to a kernel.
-const HOST_ONLY = /(^|\/)(host_|slm_run|slm-run|main\.c$)/
+export const INFERENCE_DIR = 'kernels/inference'
+export const SERVICES_DIR = 'kernels/services'
 
 // Flags every arch shares. -ffp-contract=off: no fused multiply-add, so each arch computes
 // the same floats as the host build and answers match token for token.
@@ -64,11 +73,10 @@ const COMMON_CFLAGS = [
   '-Wall', '-Wextra', '-Wno-unused-parameter',
   '-fno-stack-protector', '-fno-pic', '-fno-pie', '-fno-asynchronous-unwind-tables',
   '-fno-tree-loop-distribute-patterns', '-ffp-contract=off',
-  '-Ikernels/common',
+  `-I${INFERENCE_DIR}`, `-I${SERVICES_DIR}`,
 ]
 
 // The arch-specific part lives with each port (kernels/<arch>/build.ts).
-export type ArchSpecific = Pick<ArchBuild, 'cc' | 'cflags' | 'sharedDirs' | 'objcopy' | 'objcopyTarget' | 'objcopyArch' | 'qemu'>
 const SPECIFIC: Record<Arch, ArchSpecific> = { x86_64: x86_64Build, aarch64: aarch64Build, riscv64: riscv64Build }
 
 function listSources(root: string, dir: string, exts: string[]): string[] {
@@ -77,7 +85,6 @@ function listSources(root: string, dir: string, exts: string[]): string[] {
   return readdirSync(abs)
     .filter((f) => exts.some((e) => f.endsWith(e)))
     .map((f) => `${dir}/${f}`)
-    .filter((f) => !HOST_ONLY.test(f))
     .sort()
 }
 
@@ -95,32 +102,28 @@ export function archBuild(arch: Arch, root: string = REPO_ROOT): ArchBuild {
     linkerScript: `kernels/${arch}/linker.ld`,
     sharedDirs: s.sharedDirs,
     archSources: [listSources(root, `kernels/${arch}`, ['.c', '.S']), ...s.sharedDirs.map((d) => listSources(root, d, ['.c']))].flat(),
-    commonSources: listSources(root, 'kernels/common', ['.c']),
+    commonSources: [...hostCoreSources(root), ...listSources(root, SERVICES_DIR, ['.c'])],
     objcopy: s.objcopy,
     objcopyTarget: s.objcopyTarget,
     objcopyArch: s.objcopyArch,
-    slmCore: existsSync(path.join(root, 'kernels/common/slm.h')),
+    slmCore: existsSync(path.join(root, INFERENCE_DIR, 'slm.h')),
     qemu: s.qemu,
   }
 }
 
-// kernels/common files only a kernel needs (boot, shell, allocator, libc stand-ins): the
-// host build of the inference core leaves them out.
-const KERNEL_ONLY = ['kmain.c', 'kmodel.c', 'mem.c', 'palloc.c', 'pci.c', 'printf.c', 'shell.c', 'string.c']
-
-/** kernels/common/*.c of the inference core, sorted: what slm-run compiles besides
+/** kernels/inference/*.c, sorted: the inference core, what slm-run compiles besides
  *  kernels/host/slm-run.c. */
 export function hostCoreSources(root: string = REPO_ROOT): string[] {
-  return listSources(root, 'kernels/common', ['.c']).filter((f) => !KERNEL_ONLY.includes(path.basename(f)))
+  return listSources(root, INFERENCE_DIR, ['.c'])
 }
 
 /** argv building slm-run, the inference core for the host, at `out` (cwd = the repo root).
  *  -ffp-contract=off as in the kernels, so the floats and so the answers are the same. */
 export function slmRunArgs(out: string, root: string = REPO_ROOT): string[] {
-  return ['gcc', '-O2', '-ffp-contract=off', '-Ikernels/common', 'kernels/host/slm-run.c', ...hostCoreSources(root), '-lm', '-o', out]
+  return ['gcc', '-O2', '-ffp-contract=off', '-Ikernels/inference', 'kernels/host/slm-run.c', ...hostCoreSources(root), '-lm', '-o', out]
 }
 
-/** kernels/common/shell.c → <buildDir>/common/shell.o (arch, shared and common never collide). */
+/** kernels/services/shell.c → <buildDir>/services/shell.o (folders never collide). */
 export function objectPath(src: string, buildDir: string): string {
   const rel = src.replace(/^kernels\//, '').replace(/\.(c|S)$/, '.o')
   return `${buildDir}/${rel}`

@@ -1,11 +1,11 @@
-// build.ts — the x86_64 port's entry for kernels/tools/kbuild.ts (the arch-specific part
+// build.ts — the x86_64 port's build facts for kernels/tools/kbuild.ts (the arch-specific part
 // of ArchBuild; kbuild adds the shared flags, linker script and source lists).
 //
 // SSE2 only (-mno-avx): every x86_64 CPU has it and QEMU TCG's default CPU has no AVX.
 // No red zone: exceptions push onto the interrupted stack. The image sits at 1 MiB, so
 // the small code model reaches every symbol.
 
-import type { ArchSpecific } from '../tools/kbuild.js'
+import type { ArchSpecific } from '../tools/port.js'
 
 export const x86_64Build: ArchSpecific = {
   cc: 'gcc',

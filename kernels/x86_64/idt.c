@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include "arch.h"
 #include "io.h"
-#include "../common/printf.h"
+#include "../services/printf.h"
 
 struct trap_frame { /* layout pushed by isr.S, lowest address first */
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8;

@@ -7,8 +7,8 @@
  * tables, the boot stack and the embedded model. */
 #include "arch.h"
 #include "multiboot.h"
-#include "../common/platform.h"
-#include "../common/printf.h"
+#include "../services/platform.h"
+#include "../services/printf.h"
 
 #define MAX_REGIONS 32
 #define PAGE 4096ull

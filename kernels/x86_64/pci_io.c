@@ -1,6 +1,6 @@
 /* pci_io.c — PCI configuration space through the legacy ports 0xCF8/0xCFC. */
 #include "io.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 uint32_t plat_pci_read32(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t off) {
     uint32_t addr = 0x80000000u | ((uint32_t)bus << 16) | ((uint32_t)(dev & 31) << 11) |

@@ -9,7 +9,7 @@
  * running, so wait a little after each try; isa-debug-exit, by contrast, exits
  * at once and would otherwise win the race with status 1. */
 #include "io.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 static void wait_ms(uint64_t ms) {
     uint64_t until = plat_time_ns() + ms * 1000000ull;

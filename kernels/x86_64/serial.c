@@ -1,7 +1,7 @@
 /* serial.c — COM1 16550 UART at 0x3F8, polled (no interrupts). */
 #include "arch.h"
 #include "io.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 #define COM1 0x3F8
 #define LSR_DATA_READY 0x01

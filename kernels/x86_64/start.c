@@ -1,7 +1,7 @@
 /* start.c — the x86_64 bring-up order, called from boot.S in long mode with
  * paging, SSE and a stack ready. */
 #include "arch.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 const char *const plat_arch_name = "x86_64";
 

@@ -5,7 +5,7 @@
  * high. ns = ticks * mult >> 32 avoids a 128-bit division at run time. */
 #include "arch.h"
 #include "io.h"
-#include "../common/platform.h"
+#include "../services/platform.h"
 
 #define PIT_HZ 1193182u
 #define CAL_MS 20u

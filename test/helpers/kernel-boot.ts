@@ -39,7 +39,7 @@ export function buildHostSlmRun(dir: string): string {
 }
 
 /** A DTB port's own sources (kernels/fdt included) + kernels/aarch64/bringup/bringup_main.c,
- *  linked without kernels/common: checks platform.h alone. Returns the ELF. */
+ *  linked without kernels/services and kernels/inference: checks platform.h alone. Returns the ELF. */
 export function buildBringup(arch: Arch, dir: string): string {
   const b = archBuild(arch)
   const out = path.join(dir, 'bringup')

@@ -1,4 +1,4 @@
-// slm-run.test.ts — the kernels' inference core (kernels/common) built for the host and
+// slm-run.test.ts — the kernels' inference core (kernels/inference) built for the host and
 // checked against llama.cpp (node-llama-cpp) on the same GGUFs: greedy token ids for
 // F32 and Q8_0, agreement rate for Q4_0, tokenization, refusals of malformed files,
 // seeded top-k and perplexity.
@@ -25,7 +25,7 @@ const PROBES = ['PCI device 8086:10d3 is', 'PCI device 8086:100e is', 'PCI devic
 const N = 16
 
 // The exact host build command (also what the lead wires as a target).
-const CORE = ['slm', 'model', 'tokenizer', 'gguf', 'sample', 'slm_math', 'errbuf'].map(f => join(root, 'kernels/common', f + '.c'))
+const CORE = ['slm', 'model', 'tokenizer', 'gguf', 'sample', 'slm_math', 'errbuf'].map(f => join(root, 'kernels/inference', f + '.c'))
 const BUILD = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-o', bin, join(root, 'kernels/host/slm-run.c'), ...CORE, '-lm']
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {

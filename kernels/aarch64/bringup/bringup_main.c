@@ -1,10 +1,10 @@
 /* bringup_main.c — a stand-in kernel_main that exercises every platform.h
- * function without kernels/common: linked with the aarch64 or the riscv64
- * port's sources by test/kernels/<arch>.test.ts. It lives in a subdirectory so
+ * function without kernels/services or kernels/inference: linked with the aarch64
+ * or the riscv64 port's sources by test/kernels/<arch>.test.ts. It lives in a subdirectory so
  * kbuild (which takes kernels/<arch>/ C files) never links it into a real kernel.
  * After one key: 't' stores to 0xdead0000 (the trap dump), anything else powers off. */
-#include "../../common/platform.h"
-#include "../../common/raw_print.h"
+#include "../../services/platform.h"
+#include "../../services/raw_print.h"
 
 static void dec(uint64_t v) {
     char b[24];

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { archBuild, binarySymbolPrefix, buildKernel, compileArgs, objectPath } from '../../../kernels/tools/kbuild.js'
+import { ARCHES, REPO_ROOT, archBuild, binarySymbolPrefix, buildKernel, compileArgs, hostCoreSources, objectPath, slmRunArgs } from '../../../kernels/tools/kbuild.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'auton-kbuild-'))
 test.after(() => rmSync(dir, { recursive: true, force: true }))
@@ -21,16 +21,36 @@ function symbols(elf: string): Map<string, bigint> {
   return m
 }
 
-test('x86_64 description: boot code, common code, SSE2 without AVX, depfiles', () => {
+test('x86_64 description: boot code, shared code, SSE2 without AVX, depfiles', () => {
   const b = archBuild('x86_64')
   assert.ok(b.archSources.includes('kernels/x86_64/boot.S'))
-  assert.ok(b.commonSources.includes('kernels/common/kmain.c'))
-  assert.ok(b.commonSources.every((f) => f.startsWith('kernels/common/') && f.endsWith('.c')))
+  assert.ok(b.commonSources.includes('kernels/services/kmain.c'))
+  assert.ok(b.commonSources.includes('kernels/inference/model.c'))
+  assert.ok(b.commonSources.every((f) => /^kernels\/(inference|services)\/[^/]+\.c$/.test(f)))
   for (const f of ['-O2', '-msse2', '-mno-avx', '-mno-red-zone', '-ffreestanding']) assert.ok(b.cflags.includes(f), f)
-  const argv = compileArgs(b, 'kernels/common/shell.c', 'o/common/shell.o', 'o/common/shell.d')
-  assert.equal(argv.slice(-7), ['-MMD', '-MF', 'o/common/shell.d', '-c', 'kernels/common/shell.c', '-o', 'o/common/shell.o'])
+  const argv = compileArgs(b, 'kernels/services/shell.c', 'o/services/shell.o', 'o/services/shell.d')
+  assert.equal(argv.slice(-7), ['-MMD', '-MF', 'o/services/shell.d', '-c', 'kernels/services/shell.c', '-o', 'o/services/shell.o'])
   assert.is(objectPath('kernels/x86_64/boot.S', 'b'), 'b/x86_64/boot.o')
   assert.is(binarySymbolPrefix('build/my-model.gguf'), '_binary_build_my_model_gguf')
+})
+
+test('membership is the folder: the host core is kernels/inference, the kernels add kernels/services', () => {
+  const host = hostCoreSources()
+  assert.ok(host.length > 0 && host.every((f) => f.startsWith('kernels/inference/')))
+  assert.ok(host.includes('kernels/inference/model.c'))
+  for (const arch of ARCHES) {
+    const b = archBuild(arch)
+    assert.ok(host.every((f) => b.commonSources.includes(f)), `${arch} compiles the whole core`)
+    assert.ok(b.commonSources.includes('kernels/services/shell.c'), `${arch} has the shell`)
+  }
+  assert.not.ok(slmRunArgs('out').some((a) => a.includes('kernels/services')), 'slm-run has no kernel-only code')
+})
+
+test('the ports do not import kbuild (kbuild imports them)', () => {
+  for (const arch of ARCHES) {
+    const src = readFileSync(path.join(REPO_ROOT, `kernels/${arch}/build.ts`), 'utf8')
+    assert.not.match(src, /from ['"][^'"]*kbuild(\.js)?['"]/, `kernels/${arch}/build.ts imports kbuild`)
+  }
 })
 
 test('embedded model: exact symbols, 32-byte aligned, bytes intact; empty model → size 0', async () => {

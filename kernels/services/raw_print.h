@@ -1,6 +1,6 @@
 /* raw_print.h — text and hex through plat_putc alone, for trap dumps and the
  * bring-up kernel: no printf, no buffers, nothing else of the kernel that may
- * be what broke. Header-only, so code linked without kernels/common can use it. */
+ * be what broke. Header-only, so code linked without kernels/services can use it. */
 #ifndef RAW_PRINT_H
 #define RAW_PRINT_H
 

@@ -2,16 +2,14 @@
 #include "shell.h"
 #include "klib.h"
 #include "kmodel.h"
+#include "lspci.h"
 #include "palloc.h"
-#include "pci.h"
 #include "platform.h"
 #include "printf.h"
 
 #define LINE_CAP 256
 #define MAX_ARGS 8
 #define DEFAULT_TOKENS 32
-
-void kernel_lspci(int describe); /* kmain.c */
 
 /* ---- line editing ---- */
 

@@ -1,7 +1,8 @@
-/* platform.h — the contract between kernels/common and each arch port.
+/* platform.h — the contract between the shared kernel code (kernels/services, and
+ * through it kernels/inference) and each arch port.
  *
  * Every arch (kernels/x86_64, kernels/aarch64, kernels/riscv64) implements these
- * functions; kernels/common calls only these, so the common code compiles
+ * functions; the shared code calls only these, so it compiles
  * unchanged for all three. The arch's boot code sets up a stack, enables the FPU
  * (SSE / CPACR_EL1.FPEN / sstatus.FS), installs trap handlers that print a register
  * dump, clears .bss and then calls kernel_main().
@@ -44,7 +45,7 @@ extern const uint8_t slm_model_start[];
 extern const uint8_t slm_model_end[];
 extern const uint8_t slm_model_size[]; /* absolute symbol: its address is the size */
 
-/* Entry into the common kernel, called by the arch's boot code. */
+/* Entry into the shared kernel (services/kmain.c), called by the arch's boot code. */
 void kernel_main(void) __attribute__((noreturn));
 
 #endif
