@@ -6,12 +6,18 @@
 // so a record never points at a partial blob. Restores re-hash what they read and refuse
 // (and delete) a blob whose content does not match its name. The layout mirrors the
 // Bazel HTTP cache protocol (/ac/, /cas/) so a remote cache can mirror it one to one.
+// With a signing key ([cache] sign_key_env, see signing.ts) every record written is signed,
+// and a record read whose signature does not verify is refused: counted in `refused`,
+// warned about once, and treated as a miss, so its target rebuilds and overwrites it.
 
 import {
   chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync,
 } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { listTree, sha256 } from './hash.js'
+import { signRecord, verifyRecord, signingKey } from './signing.js'
+import type { AutonConfig } from './config.js'
+import type { Emit } from './events.js'
 
 export interface OutputEntry {
   path: string
@@ -29,6 +35,32 @@ export interface ActionRecord {
   discovered: Record<string, string>
   /** Recipe run time, so a restore can report what it saved. */
   ms: number
+  /** "hmac-sha256:<hex>" over everything above (signing.ts); absent when written without a key. */
+  sig?: string
+}
+
+/** A shared cache beyond the local one (remote-cache.ts speaks the Bazel HTTP protocol). */
+export interface RemoteCache {
+  /**
+   * Fetch an action record and all its blobs into `local`; undefined on a miss, a refused
+   * blob or a refused record. `target` names the target in warnings.
+   */
+  fetch(key: string, local: LocalCache, target?: string): Promise<ActionRecord | undefined>
+  /** Upload in the background; failures only warn. */
+  upload(rec: ActionRecord, local: LocalCache, opts?: { ifAbsent?: boolean }): void
+  /** Wait for background uploads (bounded). */
+  flush(): Promise<void>
+  /** Action records refused during this build because their signature did not verify. */
+  readonly refused?: number
+}
+
+export interface LocalCacheOptions {
+  /** Team key: sign every record written, refuse every record read that it does not verify. */
+  signKey?: Buffer
+  /** Name of the variable the key came from, for messages (never the key itself). */
+  signKeyEnv?: string
+  /** Where warnings about refused records go. */
+  emit?: Emit
 }
 
 export class CacheCorrupt extends Error {}
@@ -36,8 +68,18 @@ export class CacheCorrupt extends Error {}
 export class LocalCache {
   /** Blobs found corrupt (and removed) during this process. */
   corrupt = 0
+  /** Action records refused during this process: unsigned or a signature that does not verify. */
+  refused = 0
+  private readonly signKey?: Buffer
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string, private readonly opts: LocalCacheOptions = {}) {
+    this.signKey = opts.signKey
+  }
+
+  /** True when records are signed and verified. */
+  get signing(): boolean {
+    return this.signKey !== undefined
+  }
 
   private blobPath(sha: string): string {
     return join(this.dir, 'cas', sha.slice(0, 2), sha)
@@ -73,7 +115,28 @@ export class LocalCache {
     renameSync(tmp, p)
   }
 
-  getAction(key: string): ActionRecord | undefined {
+  /**
+   * The action record for key, or undefined on a miss. With a signing key, a record whose
+   * signature does not verify is refused: counted, one warning naming `target` (or the key),
+   * and undefined. The refused file is kept (the rebuild overwrites it with a signed one).
+   */
+  getAction(key: string, target?: string): ActionRecord | undefined {
+    const rec = this.readRecord(key)
+    if (!rec || !this.signKey) return rec
+    const why = rec.key === key ? verifyRecord(rec, this.signKey) : 'its key does not match its name'
+    if (why === 'ok') return rec
+    this.refused++
+    const who = target ? `'${target}'` : `key ${key.slice(0, 12)}…`
+    this.opts.emit?.({
+      type: 'warning',
+      message: `cache: refused the action record of ${who} in ${this.dir}: ${why} (checked with the key in $${this.opts.signKeyEnv ?? '?'}); rebuilding it`,
+      at: Date.now(),
+    })
+    return undefined
+  }
+
+  /** The record as stored, unverified (for pruning and inspection). */
+  readRecord(key: string): ActionRecord | undefined {
     const p = this.acPath(key)
     if (!existsSync(p)) return undefined
     try {
@@ -84,11 +147,13 @@ export class LocalCache {
     }
   }
 
+  /** Store a record, signed when a key is configured (unsigned otherwise). */
   putAction(rec: ActionRecord): void {
     const p = this.acPath(rec.key)
     mkdirSync(dirname(p), { recursive: true })
     const tmp = `${p}.tmp-${process.pid}`
-    writeFileSync(tmp, JSON.stringify(rec))
+    const { sig: _unverified, ...plain } = rec
+    writeFileSync(tmp, JSON.stringify(this.signKey ? signRecord(plain, this.signKey) : plain))
     renameSync(tmp, p)
   }
 
@@ -158,7 +223,7 @@ export class LocalCache {
     const acDir = join(this.dir, 'ac')
     if (existsSync(acDir)) {
       for (const name of readdirSync(acDir)) {
-        const rec = this.getAction(name.replace(/\.json$/, ''))
+        const rec = this.readRecord(name.replace(/\.json$/, ''))
         if (!rec || rec.outputs.some((o) => o.files.some((f) => !this.hasBlob(f.sha256)))) {
           rmSync(join(acDir, name), { force: true })
           removedActions++
@@ -167,6 +232,15 @@ export class LocalCache {
     }
     return { removedBlobs, removedActions, bytes: total }
   }
+}
+
+/**
+ * The local cache auton.toml [cache] describes: its dir, and the signing key from the
+ * variable sign_key_env names (unset: records are written unsigned and read unverified).
+ */
+export function localFromConfig(root: string, cfg: AutonConfig, emit: Emit, env: NodeJS.ProcessEnv = process.env): LocalCache {
+  const { key, env: name } = signingKey(cfg, env)
+  return new LocalCache(resolve(root, cfg.cache.dir), { signKey: key, signKeyEnv: name, emit })
 }
 
 /** Materialise outputs from blobs: each output is written beside its place and renamed in. */

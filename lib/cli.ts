@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path'
 import { loadConfig, type AutonConfig } from './config.js'
 import { loadAutonfile, LoadError } from './load.js'
 import { build } from './engine.js'
-import { LocalCache } from './cache.js'
+import { LocalCache, localFromConfig } from './cache.js'
 import { acquireLock, LockBusy } from './lock.js'
 import { closure, GraphError, type Graph } from './graph.js'
 import { State } from './state.js'
@@ -244,7 +244,7 @@ async function buildOnce(
     keepGoing: args.values['keep-going'],
     dryRun: args.values['dry-run'],
     signal,
-    cache: args.values['no-cache'] ? undefined : new LocalCache(resolve(root, cfg.cache.dir)),
+    cache: args.values['no-cache'] ? undefined : localFromConfig(root, cfg, emit),
     remote,
   })
   tty?.stop()

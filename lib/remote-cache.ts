@@ -17,14 +17,18 @@
 //   - uploads run in the background (bounded concurrency) and never delay a recipe; an
 //     action record is uploaded only after all its blobs, so a reader never finds a record
 //     whose blobs are absent because of us;
+//   - with a signing key ([cache] sign_key_env, signing.ts) every record uploaded is signed,
+//     and a record fetched whose signature does not verify is refused before any of its
+//     blobs is downloaded: counted (stats.refused), one warning naming the target, a miss;
+//     the target rebuilds and its signed record replaces the refused one on the server;
 //   - every request is bounded: 2 s to connect, 5 s to the response headers, 5 s without
 //     a byte while reading or sending a body; flush() waits for uploads at most flushMs.
 
 import { connect } from 'node:net'
 import PQueue from 'p-queue'
 import { sha256 } from './hash.js'
-import type { LocalCache, ActionRecord } from './cache.js'
-import type { RemoteCache } from './engine.js'
+import type { LocalCache, ActionRecord, RemoteCache } from './cache.js'
+import { signRecord, verifyRecord, signingKey } from './signing.js'
 import type { Emit } from './events.js'
 import type { AutonConfig } from './config.js'
 
@@ -42,6 +46,10 @@ export interface RemoteOptions {
   flushMs?: number
   /** Uploads in flight at once. */
   concurrency?: number
+  /** Team key: sign uploaded records, refuse fetched records it does not verify. */
+  signKey?: Buffer
+  /** Name of the variable the key came from, for messages (never the key itself). */
+  signKeyEnv?: string
 }
 
 export interface RemoteStats {
@@ -53,6 +61,8 @@ export interface RemoteStats {
   bytesUp: number
   /** Blobs refused because their bytes did not match their sha256. */
   poisoned: number
+  /** Action records refused because their signature was missing or did not verify. */
+  refused: number
 }
 
 class RemoteError extends Error {}
@@ -60,7 +70,7 @@ class RemoteError extends Error {}
 const HEX64 = /^[0-9a-f]{64}$/
 
 export class HttpRemoteCache implements RemoteCache {
-  readonly stats: RemoteStats = { hits: 0, misses: 0, blobsDown: 0, bytesDown: 0, blobsUp: 0, bytesUp: 0, poisoned: 0 }
+  readonly stats: RemoteStats = { hits: 0, misses: 0, blobsDown: 0, bytesDown: 0, blobsUp: 0, bytesUp: 0, poisoned: 0, refused: 0 }
   private readonly base: string
   private readonly uploads: PQueue
   private readonly downloads = new PQueue({ concurrency: 8 })
@@ -69,7 +79,7 @@ export class HttpRemoteCache implements RemoteCache {
   private reachable?: Promise<void>
   private down = false
   /** Blobs the server holds with wrong bytes: upload these even if HEAD says they exist. */
-  private readonly refused = new Set<string>()
+  private readonly refusedBlobs = new Set<string>()
   private readonly queued = new Set<string>()
 
   constructor(private readonly o: RemoteOptions) {
@@ -96,7 +106,12 @@ export class HttpRemoteCache implements RemoteCache {
     return this.down
   }
 
-  async fetch(key: string, local: LocalCache): Promise<ActionRecord | undefined> {
+  /** Action records refused during this build (see RemoteStats.refused). */
+  get refused(): number {
+    return this.stats.refused
+  }
+
+  async fetch(key: string, local: LocalCache, target?: string): Promise<ActionRecord | undefined> {
     if (this.down) return undefined
     try {
       const body = await this.downloads.add(() => this.get(`ac/${key}`))
@@ -110,6 +125,18 @@ export class HttpRemoteCache implements RemoteCache {
         this.stats.misses++
         return undefined
       }
+      if (this.o.signKey) {
+        const why = verifyRecord(rec, this.o.signKey)
+        if (why !== 'ok') {
+          this.stats.refused++
+          const who = target ? `'${target}'` : `key ${key.slice(0, 12)}…`
+          this.warn(
+            `remote cache: refused the action record of ${who} on ${this.base}: ${why} ` +
+              `(checked with the key in $${this.o.signKeyEnv ?? '?'}); rebuilding it`,
+          )
+          return undefined
+        }
+      }
       const shas = [...new Set(rec.outputs.flatMap((o) => o.files.map((f) => f.sha256)))]
       for (const sha of shas) {
         if (local.hasBlob(sha)) continue
@@ -122,7 +149,7 @@ export class HttpRemoteCache implements RemoteCache {
         const got = sha256(data)
         if (got !== sha) {
           this.stats.poisoned++
-          this.refused.add(sha)
+          this.refusedBlobs.add(sha)
           this.warn(
             `remote cache: refused blob ${sha.slice(0, 12)}… for '${rec.outputs.map((o) => o.path).join(', ')}': ` +
               `its bytes hash to ${got.slice(0, 12)}… (corrupt or tampered entry on ${this.base}); the target will be rebuilt`,
@@ -153,15 +180,17 @@ export class HttpRemoteCache implements RemoteCache {
         if (this.down) return
         if (opts.ifAbsent && (await this.has(`ac/${rec.key}`))) return
         for (const sha of new Set(rec.outputs.flatMap((o) => o.files.map((f) => f.sha256)))) {
-          if (!this.refused.has(sha) && (await this.has(`cas/${sha}`))) continue
+          if (!this.refusedBlobs.has(sha) && (await this.has(`cas/${sha}`))) continue
           const data = local.readBlob(sha)
           if (!data) return // the local cache lost it (pruned): upload nothing rather than a dangling record
           await this.put(`cas/${sha}`, data)
-          this.refused.delete(sha)
+          this.refusedBlobs.delete(sha)
           this.stats.blobsUp++
           this.stats.bytesUp += data.length
         }
-        await this.put(`ac/${rec.key}`, Buffer.from(JSON.stringify(rec)))
+        const { sig: _unverified, ...plain } = rec
+        const body = this.o.signKey ? signRecord(plain, this.o.signKey) : plain
+        await this.put(`ac/${rec.key}`, Buffer.from(JSON.stringify(body)))
       })
       .catch((e) => this.giveUp(e))
   }
@@ -336,7 +365,19 @@ export function remoteFromConfig(
       emit({ type: 'warning', message: `remote cache: [cache] remote_auth_env names $${name}, which is not set; sending no credentials`, at: Date.now() })
     } else authorization = authHeader(value)
   }
-  return new HttpRemoteCache({ url, readOnly: flags.readOnly || cfg.cache.remote_read_only, authorization, emit })
+  let readOnly = flags.readOnly || cfg.cache.remote_read_only
+  const sign = signingKey(cfg, env)
+  if (sign.env && !sign.key && !readOnly) {
+    // a trusted build would refuse what this one uploads, and an unsigned upload would
+    // replace a signed record: read, but do not write
+    emit({
+      type: 'warning',
+      message: `remote cache: [cache] sign_key_env names $${sign.env}, which is not set: this build reads the remote without verifying records and uploads nothing`,
+      at: Date.now(),
+    })
+    readOnly = true
+  }
+  return new HttpRemoteCache({ url, readOnly, authorization, emit, signKey: sign.key, signKeyEnv: sign.env })
 }
 
 /**
@@ -360,6 +401,7 @@ export function parseAction(text: string, key: string): ActionRecord | string {
   if (!r || typeof r !== 'object' || r.key !== key) return 'its key does not match'
   if (!Array.isArray(r.outputs) || typeof r.discovered !== 'object' || r.discovered === null) return 'it lacks outputs or discovered inputs'
   if (typeof r.ms !== 'number') r.ms = 0
+  if (r.sig !== undefined && typeof r.sig !== 'string') return 'its signature is not a string'
   for (const o of r.outputs) {
     if (!o || !safePath(o.path) || (o.kind !== 'file' && o.kind !== 'dir') || typeof o.hash !== 'string' || !Array.isArray(o.files)) {
       return `output ${JSON.stringify(o?.path)} is malformed or escapes the project`
