@@ -5,6 +5,8 @@
  *       prints the completion; with --ids also a line of the generated token ids
  *   slm-run MODEL.gguf --prompt TEXT --tokenize
  *       prints the prompt's token ids (the model's tokenizer; BOS if it wants one)
+ *   slm-run MODEL.gguf --prompt TEXT --logits
+ *       prints the logits after each prompt token: one line of vocab floats (%.9g) per token
  *   slm-run MODEL.gguf --ppl FILE.txt [--max-tokens N]
  *       prints {"ppl":..., "nll":..., "tokens":..., ...} for the text in FILE
  *
@@ -112,7 +114,7 @@ int main(int argc, char **argv) {
     const char *model = NULL, *prompt = NULL, *ppl = NULL;
     long n = 32, topk = 0, max_tokens = 0;
     unsigned long long seed = 0;
-    int want_ids = 0, tokenize = 0;
+    int want_ids = 0, tokenize = 0, want_logits = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -125,6 +127,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--greedy")) topk = 0;
         else if (!strcmp(a, "--ids")) want_ids = 1;
         else if (!strcmp(a, "--tokenize")) tokenize = 1;
+        else if (!strcmp(a, "--logits")) want_logits = 1;
         else if (a[0] != '-' && !model) model = a;
         else die("unknown or incomplete option %s%s (see the usage in kernels/host/slm-run.c)", a, "");
     }
@@ -147,6 +150,18 @@ int main(int argc, char **argv) {
         int k = slm_tokenize(prompt, strlen(prompt), slm_add_bos(), ids, cap);
         for (int i = 0; i < k; i++) printf(i ? " %d" : "%d", ids[i]);
         printf("\n");
+        return 0;
+    }
+
+    if (want_logits) { /* what other runtimes (ONNX) are checked against */
+        int cap = (int)strlen(prompt) + 2, *ids = malloc((size_t)cap * sizeof(int));
+        int k = slm_tokenize(prompt, strlen(prompt), slm_add_bos(), ids, cap), vocab = slm_vocab_size();
+        if (k < 0 || k > slm_context_length()) die("cannot tokenize the prompt into the context (%s)%s", prompt, "");
+        for (int i = 0; i < k; i++) {
+            const float *l = slm_eval(ids[i], i);
+            for (int v = 0; v < vocab; v++) printf(v ? " %.9g" : "%.9g", l[v]);
+            printf("\n");
+        }
         return 0;
     }
 
