@@ -229,6 +229,125 @@ t('bearer credentials come from the variable named by remote_auth_env', async ()
   }
 })
 
+// Two targets whose outputs differ; the forgery re-addresses xx's record to yy's blob.
+const TWO = `import { target, sh } from 'auton'
+target('xx', { inputs: ['src/x.txt'], outputs: ['out/xx.txt'], default: true, run: sh\`cp src/x.txt out/xx.txt; echo xx >> runs.log\` })
+target('yy', { inputs: ['src/y.txt'], outputs: ['out/yy.txt'], default: true, run: sh\`cp src/y.txt out/yy.txt; echo yy >> runs.log\` })
+`
+const SIGNED = (url: string) => `[cache]\nremote = "${url}"\nsign_key_env = "AUTON_TEST_SIGN_KEY"\n`
+const TEAM_KEY = 'ci-team-key-7f3a9c0e5b1d24680aceb13579bdf02468ace'
+
+/** Rewrite xx's action record on the server: same key, xx's output path, yy's blob (which the CAS holds). */
+function forgeXx(data: string): string {
+  for (const key of readdirSync(join(data, 'ac'))) {
+    const rec = JSON.parse(readFileSync(join(data, 'ac', key), 'utf8'))
+    if (rec.outputs[0].path !== 'out/xx.txt') continue
+    rec.outputs[0].hash = sha('yyyy\n')
+    rec.outputs[0].files[0].sha256 = sha('yyyy\n')
+    writeFileSync(join(data, 'ac', key), JSON.stringify(rec))
+    return key
+  }
+  throw new Error('no action record for out/xx.txt on the server')
+}
+
+t('a forged record (another blob under a target\'s key) is refused with a signing key, and the right bytes rebuilt', async () => {
+  const server = await Nginx.start()
+  const files = { 'autonfile.ts': TWO, 'src/x.txt': 'xxxx\n', 'src/y.txt': 'yyyy\n', 'auton.toml': SIGNED(server.url) }
+  const one = new Project(files)
+  const two = new Project(files)
+  const env = { env: { AUTON_TEST_SIGN_KEY: TEAM_KEY } }
+  try {
+    const first = await one.run(['build', '--json'], env)
+    assert.is(first.code, 0, show(first))
+    assert.ok(existsSync(join(server.data, 'cas', sha('yyyy\n'))), "yy's blob is in the CAS")
+    for (const key of readdirSync(join(server.data, 'ac'))) {
+      const text = readFileSync(join(server.data, 'ac', key), 'utf8')
+      assert.match(JSON.parse(text).sig, /^hmac-sha256:[0-9a-f]{64}$/, 'uploaded records are signed')
+      assert.not.ok(text.includes(TEAM_KEY), 'the key is not in the record')
+    }
+    const key = forgeXx(server.data)
+
+    const r = await two.run(['build', '--json'], env)
+    assert.is(r.code, 0, show(r))
+    assert.equal(r.with('ran'), ['xx'], show(r))
+    assert.equal(r.with('restored'), ['yy'])
+    assert.is(two.read('out/xx.txt'), 'xxxx\n', 'the forged bytes never reached the work tree')
+    const w = warnings(r)
+    assert.is(w.length, 1, show(r))
+    assert.match(w[0], /refused the action record of 'xx' on http:\/\/127\.0\.0\.1:\d+\/cache: its signature does not verify.*rebuilding/)
+    assert.not.ok(r.stdout.includes(TEAM_KEY) || r.stderr.includes(TEAM_KEY), 'the key is in no output')
+    for (const f of readdirSync(two.path('.auton'), { recursive: true, withFileTypes: true })) {
+      if (f.isFile()) assert.not.ok(readFileSync(join(f.parentPath ?? (f as unknown as { path: string }).path, f.name), 'utf8').includes(TEAM_KEY), `key in .auton/${f.name}`)
+    }
+    // the rebuild's signed record replaced the forged one
+    const now = JSON.parse(readFileSync(join(server.data, 'ac', key), 'utf8'))
+    assert.is(now.outputs[0].files[0].sha256, sha('xxxx\n'))
+  } finally {
+    one.remove()
+    two.remove()
+    await server.remove()
+  }
+})
+
+t('the summary counts refused records (plain and --json)', async () => {
+  const server = await Nginx.start()
+  const files = { 'autonfile.ts': TWO, 'src/x.txt': 'xxxx\n', 'src/y.txt': 'yyyy\n', 'auton.toml': SIGNED(server.url) }
+  const one = new Project(files)
+  const two = new Project(files)
+  const three = new Project(files)
+  const env = { env: { AUTON_TEST_SIGN_KEY: TEAM_KEY } }
+  try {
+    assert.is((await one.run(['build', '--json'], env)).code, 0)
+    forgeXx(server.data)
+    const r = await two.run(['build', '--json', '--remote-cache-read-only'], env)
+    assert.is(r.summary?.refused, 1, show(r))
+    const plain = await three.run(['build', '--remote-cache-read-only'], env)
+    assert.match(plain.stderr, /build ok: 1 ran, 1 restored, 0 up to date, 1 cache record refused/, show(plain))
+  } finally {
+    one.remove()
+    two.remove()
+    three.remove()
+    await server.remove()
+  }
+})
+
+t('without a signing key a forged record is trusted (as documented in docs/ci.md)', async () => {
+  const server = await Nginx.start()
+  const files = { 'autonfile.ts': TWO, 'src/x.txt': 'xxxx\n', 'src/y.txt': 'yyyy\n' }
+  const one = new Project(files)
+  const two = new Project(files)
+  try {
+    assert.is((await one.build('--remote-cache', server.url)).code, 0)
+    forgeXx(server.data)
+    const r = await two.build('--remote-cache', server.url)
+    assert.is(r.code, 0, show(r))
+    assert.equal(r.with('restored'), ['xx', 'yy'])
+    assert.is(two.read('out/xx.txt'), 'yyyy\n', 'no key, nothing to check the record with: the wrong bytes are restored')
+    assert.equal(warnings(r), [])
+  } finally {
+    one.remove()
+    two.remove()
+    await server.remove()
+  }
+})
+
+t('sign_key_env configured but unset (a PR build): reads unverified, uploads nothing, one warning', async () => {
+  const server = await Nginx.start()
+  const one = new Project({ 'autonfile.ts': TWO, 'src/x.txt': 'xxxx\n', 'src/y.txt': 'yyyy\n', 'auton.toml': SIGNED(server.url) })
+  try {
+    const r = await one.run(['build', '--json'], { env: { AUTON_TEST_SIGN_KEY: undefined } })
+    assert.is(r.code, 0, show(r))
+    assert.equal(r.with('ran'), ['xx', 'yy'])
+    assert.equal(server.requests().filter((l) => !l.startsWith('GET ')), [], 'no PUT or HEAD')
+    const w = warnings(r)
+    assert.is(w.length, 1, show(r))
+    assert.match(w[0], /\$AUTON_TEST_SIGN_KEY, which is not set.*uploads nothing/)
+  } finally {
+    one.remove()
+    await server.remove()
+  }
+})
+
 t('authHeader: user:password is basic, a bare token is bearer', () => {
   assert.is(authHeader('ci:pw'), `Basic ${Buffer.from('ci:pw').toString('base64')}`)
   assert.is(authHeader('abc123'), 'Bearer abc123')
