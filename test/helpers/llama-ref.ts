@@ -41,8 +41,8 @@ function rope(v: Float64Array, pos: number, headDim: number, base: number): void
   }
 }
 
-/** Greedy decoding: returns the next `n` token ids and the logit margin (top1 - top2) of each. */
-export function referenceGreedy(cfg: ModelConfig, w: Weights, prompt: number[], n: number): { ids: number[]; margins: number[] } {
+/** A forward pass with its own KV cache: call it with positions 0, 1, 2, ...; returns the logits. */
+export function referenceForward(cfg: ModelConfig, w: Weights): (tok: number, pos: number) => Float64Array {
   const hd = cfg.dim / cfg.n_heads
   const kvDim = cfg.n_kv_heads * hd
   const group = cfg.n_heads / cfg.n_kv_heads
@@ -87,6 +87,18 @@ export function referenceGreedy(cfg: ModelConfig, w: Weights, prompt: number[], 
     }
     return matvec(w('output.weight'), rmsnorm(x, w('output_norm.weight'), cfg.norm_eps), cfg.vocab_size)
   }
+  return forward
+}
+
+/** The logits after each token of `prompt`. */
+export function referenceLogits(cfg: ModelConfig, w: Weights, prompt: number[]): Float64Array[] {
+  const forward = referenceForward(cfg, w)
+  return prompt.map((t, pos) => forward(t, pos))
+}
+
+/** Greedy decoding: returns the next `n` token ids and the logit margin (top1 - top2) of each. */
+export function referenceGreedy(cfg: ModelConfig, w: Weights, prompt: number[], n: number): { ids: number[]; margins: number[] } {
+  const forward = referenceForward(cfg, w)
   let logits: Float64Array = new Float64Array(0)
   prompt.forEach((t, pos) => (logits = forward(t, pos)))
   const ids: number[] = []
