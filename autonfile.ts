@@ -2,10 +2,11 @@
 //
 //   dataset → tokenizer → tokens → config → checkpoint → eval
 //                                               └→ gguf-{f32,q8_0,q4_0} → kernel-<arch>.elf → qemu-boot-report
+//                                               └→ onnx (model.onnx)
 // Kernel objects do not depend on the model, so they compile while it trains.
 import { target, config } from 'auton'
 import { loadPreset } from './SLM/tools/config.js'
-import { dataset, tokenizer, tokens, modelConfig, trainer, checkpoint, evaluation, gguf, quantized } from './rules/slm.js'
+import { dataset, tokenizer, tokens, modelConfig, trainer, checkpoint, evaluation, gguf, quantized, onnx } from './rules/slm.js'
 import { kernel, slmRun } from './rules/kernel.js'
 import { bootReport } from './rules/qemu.js'
 import { architect, review } from './rules/agents.js'
@@ -27,6 +28,7 @@ const metrics = evaluation(ckpt, tok, bins, corpus, trainBin)
 
 const ggufs = (['f32', 'q8_0', 'q4_0'] as const).map((t) => gguf(t, ckpt, tok, cfg))
 target('gguf', { inputs: ggufs, description: 'every GGUF export' })
+const onnxModel = onnx(ckpt, cfg) // model.onnx, for any ONNX runtime
 const embedded = ggufs[1] // Q8_0: small, and it matches llama.cpp token for token
 
 const host = slmRun()
@@ -37,9 +39,9 @@ const reports = ARCHES.map((arch) => {
 })
 // The default: every kernel booted and queried, plus the metrics the reports are read with.
 target('qemu-boot-report', {
-  inputs: [...reports, metrics, quant],
+  inputs: [...reports, metrics, quant, onnxModel],
   default: true,
-  description: 'boot every kernel in QEMU and query the model; eval and quantization metrics',
+  description: 'boot every kernel in QEMU and query the model; eval and quantization metrics; the ONNX export',
 })
 
 // Not in the default closure: `auton build review` needs [agents.models] reviewer in auton.toml.

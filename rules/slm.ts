@@ -155,6 +155,20 @@ export function gguf(type: QuantType, ckpt: TargetHandle, tok: TargetHandle, cfg
   })
 }
 
+/** model.onnx: the checkpoint as a standard ONNX decoder graph (opset 17; specs/export.md). */
+export function onnx(ckpt: TargetHandle, cfg: TargetHandle): TargetHandle {
+  const out = ckpt.outputs[0].replace(/model\.safetensors$/, 'model.onnx')
+  return target('onnx', {
+    inputs: [ckpt, cfg, 'SLM/tools/onnx-export.ts', 'SLM/tools/onnx-proto.ts', 'SLM/tools/export.ts', 'SLM/tools/safetensors.ts'],
+    outputs: [out],
+    description: 'export ONNX (input_ids, attention_mask → logits)',
+    run: async ({ cwd }) => {
+      const { exportOnnx } = await import('../SLM/tools/onnx-export.js')
+      await exportOnnx({ checkpoint: `${cwd}/${ckpt.outputs[0]}`, config: `${cwd}/${cfg.outputs[0]}`, out: `${cwd}/${out}` })
+    },
+  })
+}
+
 /**
  * Validation perplexity of each GGUF through the kernels' own inference core (slm-run),
  * and each quantization's delta against F32, into quantization.json.
