@@ -31,6 +31,8 @@ commands:
   clean [targets…]      delete outputs and build state (the cache is kept)
   cache stats|prune     show or shrink the local artifact cache
   gguf <file>           validate a GGUF file and print its metadata and tensor table
+  provenance <file>     print an in-toto / SLSA provenance statement of a built file (--digest: its sha256)
+  why <file>            show what a built file was made from, down to its sources, as a tree
   report                write .auton/report.html about the last build (graph, timeline, caches, model, boot)
 
 options for every command:
@@ -59,6 +61,8 @@ Exit status: 0 when every requested target is built, 1 when anything failed, 130
   explain: `usage: auton explain <target> [-f PATH]\n\nSays whether the target is up to date and, if not, which input, param, env var, tool or recipe changed.`,
   clean: `usage: auton clean [targets…] [-f PATH]\n\nDeletes the outputs of the given targets (default: all) and their build records.\nThe artifact cache is kept, so the next build restores instead of rebuilding.`,
   gguf: `usage: auton gguf <file.gguf>\n\nValidates a GGUF file (refusing a malformed one with the byte offset of the fault)\nand prints its metadata and tensor table.`,
+  provenance: `usage: auton provenance <output path> [--digest] [-f PATH]\n\nPrints an in-toto Statement v1 (SLSA provenance v1 predicate) for a file the last build\nmade: its sha256, every input that reached it down to the sources with their digests, and\neach step's recipe, params and tool identities, from the build journal (.auton/). Refuses a\nfile that no target built or that changed since. --digest prints the sha256 of the\nstatement's canonical JSON instead (what a GGUF records as auton.provenance.sha256).`,
+  why: `usage: auton why <output path> [-f PATH]\n\nShows the lineage of a built file as a tree: the target that made it, what it read, and\nso on down to the source files, each with its digest.`,
   cache: `usage: auton cache stats\n       auton cache prune --max-size SIZE   (e.g. 500M, 2G)\n\nShows or shrinks the local artifact cache ([cache] dir in auton.toml, default cache/).`,
 }
 
@@ -103,6 +107,10 @@ export async function main(argv: string[]): Promise<number> {
         return cmdCache(root, cfg, args)
       case 'gguf':
         return await cmdGguf(args.positionals)
+      case 'provenance':
+        return (await import('./commands/provenance.js')).provenanceCommand(root, args.positionals, { digest: args.values.digest })
+      case 'why':
+        return (await import('./commands/provenance.js')).whyCommand(root, args.positionals)
       case 'report':
         return await (await import('./report.js')).reportCommand(file, root, cfg)
     }
@@ -133,6 +141,7 @@ function parse(argv: string[]) {
       watch: { type: 'boolean', short: 'w' },
       'remote-cache': { type: 'string' },
       'remote-cache-read-only': { type: 'boolean' },
+      digest: { type: 'boolean' },
     },
   })
 }
