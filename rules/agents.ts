@@ -78,7 +78,7 @@ export function architect(o: ArchitectOptions): TargetHandle {
         `A valid preset for reference (SLM/configs/micro.yaml):\n${files['SLM/configs/micro.yaml'] ?? ''}`,
         'Answer with the config object (no head_dim, no estimates: they are derived). Name it "agent".',
       ].join('\n\n'),
-    inputs: [stats, 'SLM/configs/micro.yaml', 'SLM/tools/config.ts'],
+    inputs: [stats, 'SLM/configs/micro.yaml'],
     params: { paramBudget, vocabSize, maxMem },
     schema,
     tools: architectTools,

@@ -1,8 +1,8 @@
 // slm.ts — rule factories for the model half of the AUTON pipeline:
 // dataset → tokenizer → tokens → config → checkpoint → eval, and the GGUF exports.
 //
-// Function recipes call the stage code in SLM/tools in-process; each target lists the
-// tool files it runs as inputs, so editing a stage's code rebuilds that stage.
+// Function recipes call the stage code in SLM/tools in-process (dynamic imports, so each
+// recipe's key covers exactly the modules it runs: editing a stage's code reruns that stage).
 
 import { target, sh, type TargetHandle } from 'auton'
 
@@ -13,7 +13,7 @@ const MODELS = 'SLM/models'
 export function dataset(opts: { seed?: number; maxBytes?: number } = {}): TargetHandle {
   const dir = `${DATA}/corpus`
   return target('dataset', {
-    inputs: ['SLM/tools/dataset*.ts', '/usr/share/misc/pci.ids'],
+    inputs: ['/usr/share/misc/pci.ids'],
     outputs: [`${dir}/train.txt`, `${dir}/val.txt`, `${dir}/probes.jsonl`, `${dir}/stats.json`],
     params: { seed: opts.seed ?? 1337, maxBytes: opts.maxBytes ?? 3_000_000 },
     description: 'OS/hardware corpus from pci.ids, usb.ids and man pages',
@@ -28,7 +28,7 @@ export function dataset(opts: { seed?: number; maxBytes?: number } = {}): Target
 export function tokenizer(corpus: TargetHandle, vocabSize: number): TargetHandle {
   const out = `${DATA}/tokenizer-${vocabSize}/tokenizer.json`
   return target('tokenizer', {
-    inputs: [corpus, 'SLM/tools/bpe*.ts'],
+    inputs: [corpus],
     outputs: [out],
     params: { vocabSize },
     description: 'byte-level BPE (Hugging Face tokenizer.json)',
@@ -43,7 +43,7 @@ export function tokenizer(corpus: TargetHandle, vocabSize: number): TargetHandle
 export function tokens(corpus: TargetHandle, tok: TargetHandle): TargetHandle {
   const dir = tok.outputs[0].replace(/\/tokenizer\.json$/, '')
   return target('tokens', {
-    inputs: [corpus, tok, 'SLM/tools/tokenize.ts', 'SLM/tools/bpe*.ts'],
+    inputs: [corpus, tok],
     outputs: [`${dir}/train.bin`, `${dir}/val.bin`, `${dir}/token-stats.json`],
     description: 'the splits encoded as uint16 token ids',
     run: async ({ cwd }) => {
@@ -67,7 +67,7 @@ export function modelConfig(preset: string | TargetHandle): TargetHandle {
   const name = fromTarget ? 'agent' : preset
   const out = `${MODELS}/${name}/config.json`
   return target('config', {
-    inputs: [fromTarget ? preset : `SLM/configs/${preset}.yaml`, 'SLM/tools/config.ts'],
+    inputs: [fromTarget ? preset : `SLM/configs/${preset}.yaml`],
     outputs: [out],
     params: { preset: fromTarget ? preset.outputs[0] : preset, fromTarget },
     description: `model config (${name}) with parameter, FLOP and memory estimates`,
@@ -110,7 +110,7 @@ export function checkpoint(cfg: TargetHandle, bins: TargetHandle, bin: TargetHan
 export function evaluation(ckpt: TargetHandle, tok: TargetHandle, bins: TargetHandle, corpus: TargetHandle, bin: TargetHandle): TargetHandle {
   const dir = ckpt.outputs[0].replace(/\/model\.safetensors$/, '')
   return target('eval', {
-    inputs: [ckpt, tok, bins, corpus, bin, 'SLM/tools/eval.ts', 'SLM/tools/plot.ts'],
+    inputs: [ckpt, tok, bins, corpus, bin],
     outputs: [`${dir}/metrics.json`, `${dir}/loss.svg`],
     description: 'validation perplexity, probe accuracy, loss curve',
     run: async ({ cwd }) => {
@@ -136,19 +136,23 @@ export function gguf(type: QuantType, ckpt: TargetHandle, tok: TargetHandle, cfg
   const dir = ckpt.outputs[0].replace(/\/model\.safetensors$/, '')
   const out = `${dir}/model-${type}.gguf`
   return target(`gguf-${type}`, {
-    inputs: [ckpt, tok, cfg, 'SLM/tools/export.ts', 'SLM/tools/gguf-write.ts', 'SLM/tools/quantize.ts', 'SLM/tools/safetensors.ts'],
+    inputs: [ckpt, tok, cfg],
     outputs: [out],
     params: { type },
     description: `export ${type.toUpperCase()} GGUF`,
     run: async ({ cwd, params }) => {
       const { exportGguf } = await import('../SLM/tools/export.js')
       const { readGguf } = await import('../SLM/tools/gguf-read.js')
+      // the digest of the checkpoint's provenance statement, from the journal (specs/export.md)
+      const { provenanceOf } = await import('../lib/commands/provenance.js')
+      const provenance = { sha256: provenanceOf(cwd, ckpt.outputs[0]).digest, subject: ckpt.outputs[0] }
       await exportGguf({
         checkpoint: `${cwd}/${ckpt.outputs[0]}`,
         tokenizer: `${cwd}/${tok.outputs[0]}`,
         config: `${cwd}/${cfg.outputs[0]}`,
         type: params.type as QuantType,
         out: `${cwd}/${out}`,
+        provenance,
       })
       await readGguf(`${cwd}/${out}`) // never hand on a file our own validator refuses
     },
@@ -159,7 +163,7 @@ export function gguf(type: QuantType, ckpt: TargetHandle, tok: TargetHandle, cfg
 export function onnx(ckpt: TargetHandle, cfg: TargetHandle): TargetHandle {
   const out = ckpt.outputs[0].replace(/model\.safetensors$/, 'model.onnx')
   return target('onnx', {
-    inputs: [ckpt, cfg, 'SLM/tools/onnx-export.ts', 'SLM/tools/onnx-proto.ts', 'SLM/tools/export.ts', 'SLM/tools/safetensors.ts'],
+    inputs: [ckpt, cfg],
     outputs: [out],
     description: 'export ONNX (input_ids, attention_mask → logits)',
     run: async ({ cwd }) => {
