@@ -179,6 +179,21 @@ export interface ExportOptions {
   config: string
   type: ExportType
   out: string
+  /**
+   * What the model was made from (specs/export.md "Provenance"): the sha256 of the provenance
+   * statement of `subject` (the checkpoint, as the build journal records it), written as the
+   * string keys auton.provenance.sha256 and auton.provenance.subject.
+   */
+  provenance?: { sha256: string; subject: string }
+}
+
+/** The auton.provenance.* keys: a 64-hex digest and the path whose statement it is. */
+export function provenanceKVs(p: { sha256: string; subject: string }): GgufKV[] {
+  if (!/^[0-9a-f]{64}$/.test(p.sha256)) throw new Error(`export: provenance digest ${JSON.stringify(p.sha256)} is not 64 lowercase hex digits`)
+  return [
+    { key: 'auton.provenance.sha256', type: GGUF_VALUE.STRING, value: p.sha256 },
+    { key: 'auton.provenance.subject', type: GGUF_VALUE.STRING, value: p.subject },
+  ]
 }
 
 /** The `gguf` stage: write `out` from a safetensors checkpoint, tokenizer.json and config.json. */
@@ -187,7 +202,9 @@ export async function exportGguf(opts: ExportOptions): Promise<void> {
   const tokenizerJson = await readJson(opts.tokenizer)
   const ckpt = readSafetensors(opts.checkpoint) // tensors decoded to float32 whatever their stored dtype
   checkSameArchitecture(cfg, ckpt.metadata.config, opts)
-  await writeGguf(opts.out, buildGguf(cfg, tokenizerJson, ckpt.tensors, opts.type, opts.checkpoint))
+  const gguf = buildGguf(cfg, tokenizerJson, ckpt.tensors, opts.type, opts.checkpoint)
+  if (opts.provenance) gguf.metadata.push(...provenanceKVs(opts.provenance))
+  await writeGguf(opts.out, gguf)
 }
 
 async function readJson(path: string): Promise<unknown> {

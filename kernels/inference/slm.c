@@ -18,6 +18,7 @@ static struct {
     int max_tokens;  /* its capacity */
     uint64_t n_params;
     gguf_str name;
+    gguf_str prov, prov_subject; /* auton.provenance.* (specs/export.md); len 0 if absent */
 } g;
 
 static int prompt_capacity(const slm_config *c) { return 4 * c->ctx_len + 64; }
@@ -64,6 +65,8 @@ int slm_load(const uint8_t *buf, size_t len, void *arena, size_t arena_len, char
         g.n_params += t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
     }
     if (gguf_get_str(&g.file, "general.name", &g.name) != 0) g.name = (gguf_str){"unnamed", 7};
+    if (gguf_get_str(&g.file, "auton.provenance.sha256", &g.prov) != 0) g.prov = (gguf_str){"", 0};
+    if (gguf_get_str(&g.file, "auton.provenance.subject", &g.prov_subject) != 0) g.prov_subject = (gguf_str){"", 0};
     g.loaded = 1;
     return 0;
 }
@@ -99,6 +102,20 @@ void slm_info(slm_print_fn print) {
     errbuf_u(&e, (uint64_t)c->vocab);
     errbuf_s(&e, ", context ");
     errbuf_u(&e, (uint64_t)c->ctx_len);
+    print(line);
+    /* the digest of the provenance statement the GGUF was exported with; the boot report
+     * compares it with the build's record (rules/qemu-report.ts) */
+    e = errbuf_init(line, sizeof line);
+    if (g.prov.len) {
+        errbuf_s(&e, "SLM: provenance sha256:");
+        errbuf_n(&e, g.prov.ptr, g.prov.len > 64 ? 64 : (size_t)g.prov.len);
+        if (g.prov_subject.len) {
+            errbuf_s(&e, " of ");
+            errbuf_n(&e, g.prov_subject.ptr, g.prov_subject.len > 64 ? 64 : (size_t)g.prov_subject.len);
+        }
+    } else {
+        errbuf_s(&e, "SLM: provenance: none recorded in the GGUF");
+    }
     print(line);
 }
 
