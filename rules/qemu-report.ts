@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path'
 import { QemuSession } from '../kernels/tools/qemu.js'
 import { archBuild, type Arch } from '../kernels/tools/kbuild.js'
 import { readIds } from '../SLM/tools/dataset-ids.js'
+import { modelProvenance } from './model-provenance.js'
 
 export interface BootReportJob {
   cwd: string
@@ -100,6 +101,7 @@ export async function runBootReport(j: BootReportJob): Promise<void> {
     kernelBytes: statSync(at(j.elf)).size,
     kernelBytesWithoutModel: statSync(at(j.bare)).size,
     info: info.trim(),
+    provenance: modelProvenance(j.cwd, j.model, info),
     queries,
     allMatchHost: queries.every((q) => q.match),
     pci,
@@ -111,6 +113,9 @@ export async function runBootReport(j: BootReportJob): Promise<void> {
   if (!report.allMatchHost) {
     const bad = queries.filter((q) => !q.match).map((q) => `  ${q.prompt}\n    kernel: ${q.kernel}\n    host:   ${q.host}`).join('\n')
     throw new Error(`the ${j.arch} kernel's answers differ from the host slm-run's (report written to ${j.md}):\n${bad}`)
+  }
+  if (!report.provenance.trusted) {
+    throw new Error(`the ${j.arch} kernel's model is not trusted: ${report.provenance.note} (report written to ${j.md})`)
   }
 }
 
@@ -151,6 +156,7 @@ function lspci(transcript: string): PciRow[] {
 
 function markdown(r: {
   arch: string; bootToReadyMs: number; kernelBytes: number; kernelBytesWithoutModel: number; info: string
+  provenance: { trusted: boolean; kernel: string | null; note?: string }
   queries: QueryResult[]; allMatchHost: boolean; pci: PciRow[]; transcript: string
 }): string {
   const q = r.queries.map((x) =>
@@ -161,6 +167,7 @@ function markdown(r: {
 - Boot to \`SLM: Neural backend ready\`: ${(r.bootToReadyMs / 1000).toFixed(2)} s (QEMU software emulation, from process start)
 - Kernel size: ${r.kernelBytes} bytes with the model, ${r.kernelBytesWithoutModel} without
 - Every answer equals the host \`slm-run\` token for token: ${r.allMatchHost ? 'yes' : '**no**'}
+- Model provenance: ${r.provenance.trusted ? `the build's model (statement sha256:${r.provenance.kernel})` : '**NOT TRUSTED**'}${r.provenance.note ? ` — ${r.provenance.note}` : ''}
 
 ## slm info
 
