@@ -35,7 +35,7 @@ const host = slmRun()
 const quant = quantized(ggufs, corpus, host)
 const reports = ARCHES.map((arch) => {
   const k = kernel(arch, embedded)
-  return bootReport({ arch, elf: k.elf, bare: k.bare, slmRun: host, model: embedded, probes: corpus })
+  return bootReport({ arch, elf: k.elf, bare: k.bare, qemu: k.qemu, slmRun: host, model: embedded, probes: corpus })
 })
 // The default: every kernel booted and queried, plus the metrics the reports are read with.
 target('qemu-boot-report', {

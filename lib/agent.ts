@@ -13,7 +13,7 @@
 // so an unchanged step never calls the model again. See specs/agents.md.
 
 import type { z } from 'zod'
-import { target, type Input, type TargetHandle } from './dsl.js'
+import { callerFile, captureCallSite, checkOptions, declare, type Input, type TargetHandle } from './dsl.js'
 import { agentRecipe, type PromptFn } from './runners/agent.js'
 import { readFileTool, type AgentTool } from './agent-tools.js'
 import type { RetryPolicy } from './providers/retry.js'
@@ -56,7 +56,14 @@ export interface AgentOptions {
   description?: string
 }
 
+const AGENT_OPTIONS = [
+  'model', 'system', 'systemFile', 'prompt', 'inputs', 'outputs', 'schema', 'json', 'tools', 'check', 'retries', 'maxTurns',
+  'temperature', 'maxTokens', 'pool', 'retry', 'env', 'params', 'default', 'description',
+] as const satisfies readonly (keyof AgentOptions)[]
+
 export function agent(name: string, opts: AgentOptions): TargetHandle {
+  const where = captureCallSite()
+  checkOptions(`agent '${name}'`, opts, AGENT_OPTIONS, where)
   const outputs = opts.outputs.map((o) => o.replace(/^\.\//, '').replace(/\/+$/, ''))
   if (!outputs.length) throw new Error(`agent '${name}': declare at least one output`)
   const json = opts.json ?? (opts.schema ? outputs.find((o) => o.endsWith('.json')) : undefined)
@@ -86,14 +93,17 @@ export function agent(name: string, opts: AgentOptions): TargetHandle {
     maxTokens: opts.maxTokens ?? 4096,
     retry: opts.retry,
   })
-  return target(name, {
+  // its tools and check run code from the module that declares it: key that module's imports
+  const module = callerFile(where)
+  const keyed = module ? { ...recipe, code: { module, body: '' } } : recipe
+  return declare(name, {
     inputs: [...(opts.inputs ?? []), ...(opts.systemFile ? [opts.systemFile.replace(/^\.\//, '')] : [])],
     outputs,
-    run: recipe,
+    run: keyed,
     pool: opts.pool ?? 'llm',
     env: opts.env,
     params: opts.params,
     default: opts.default,
     description: opts.description,
-  })
+  }, where)
 }

@@ -5,17 +5,18 @@ import { rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { loadConfig, type AutonConfig } from './config.js'
 import { loadAutonfile, LoadError } from './load.js'
-import { build } from './engine.js'
+import { build, keyWorld } from './engine.js'
 import { LocalCache, localFromConfig } from './cache.js'
 import { acquireLock, LockBusy } from './lock.js'
 import { closure, GraphError, type Graph } from './graph.js'
 import { State } from './state.js'
-import { keyParts, keyOf, diffParts } from './key.js'
+import { decide } from './rebuilder.js'
 import { plainReporter } from './reporters/plain.js'
 import { jsonReporter } from './reporters/json.js'
 import { ttyReporter } from './reporters/tty.js'
 import { traceRecorder } from './reporters/trace.js'
 import type { BuildEvent } from './events.js'
+import { executorsFromConfig, checkExecutors } from './executors/index.js'
 import { remoteFromConfig, type HttpRemoteCache } from './remote-cache.js'
 
 const HELP: Record<string, string> = {
@@ -31,6 +32,7 @@ commands:
   clean [targets…]      delete outputs and build state (the cache is kept)
   cache stats|prune     show or shrink the local artifact cache
   gguf <file>           validate a GGUF file and print its metadata and tensor table
+  cancel                scancel the cluster jobs a crashed build left behind, remove its staging
   provenance <file>     print an in-toto / SLSA provenance statement of a built file (--digest: its sha256)
   why <file>            show what a built file was made from, down to its sources, as a tree
   report                write .auton/report.html about the last build (graph, timeline, caches, model, boot)
@@ -52,9 +54,11 @@ options for every command:
                         default: [cache] remote in auton.toml; credentials from [cache] remote_auth_env
       --remote-cache-read-only
                         restore from the remote cache but never upload (untrusted PR builds)
+      --executor local  run every target on this machine, whatever its \`executor\` says
   -f, --file PATH       the autonfile (default: ./autonfile.ts)
 
 Exit status: 0 when every requested target is built, 1 when anything failed, 130 on Ctrl-C.`,
+  cancel: `usage: auton cancel [-f PATH]\n\nCancels (one scancel) the SLURM jobs recorded in .auton/slurm-jobs.json by a build that\ncrashed, and removes .auton/staging. A build that is still running keeps the lock: stop it first.`,
   report: `usage: auton report [-f PATH]\n\nWrites .auton/report.html: one self-contained page about the last build — its graph, a\ntimeline of what ran in parallel, what was restored from which cache, and, when present,\nthe training loss curve, eval metrics, agent cost and the QEMU boot transcript.`,
   list: `usage: auton list [-f PATH]\n\nLists every target with its outputs; * marks default targets.`,
   graph: `usage: auton graph [targets…] [--format dot|mermaid|json] [-f PATH]\n\nPrints the graph of the given targets (default: all).`,
@@ -73,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP.main)
     return rest.includes('-h') || rest.includes('--help') ? 0 : 2
   }
+  if (command === 'exec-target') return (await import('./executors/job-entry.js')).execTarget(rest) // inside a SLURM job
   if (!(command in HELP)) {
     console.error(`auton: unknown command '${command}'\n\n${HELP.main}`)
     return 2
@@ -107,6 +112,8 @@ export async function main(argv: string[]): Promise<number> {
         return cmdCache(root, cfg, args)
       case 'gguf':
         return await cmdGguf(args.positionals)
+      case 'cancel':
+        return (await import('./executors/cancel.js')).cancelCommand(root)
       case 'provenance':
         return (await import('./commands/provenance.js')).provenanceCommand(root, args.positionals, { digest: args.values.digest })
       case 'why':
@@ -142,6 +149,7 @@ function parse(argv: string[]) {
       'remote-cache': { type: 'string' },
       'remote-cache-read-only': { type: 'boolean' },
       digest: { type: 'boolean' },
+      executor: { type: 'string' },
     },
   })
 }
@@ -157,6 +165,11 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
     return 1
   }
   closure(graph, targets) // unknown names and cycles fail before anything runs
+  if (args.values.executor !== undefined && args.values.executor !== 'local') {
+    console.error(`auton build: --executor takes 'local' (run everything here), got '${args.values.executor}'`)
+    return 2
+  }
+  checkExecutors(graph, executorsFromConfig(cfg, root, () => {}, { forceLocal: args.values.executor === 'local' }))
   let jobs: number | undefined
   if (args.values.jobs !== undefined) {
     jobs = Number(args.values.jobs)
@@ -255,6 +268,7 @@ async function buildOnce(
     signal,
     cache: args.values['no-cache'] ? undefined : localFromConfig(root, cfg, emit),
     remote,
+    executors: executorsFromConfig(cfg, root, emit, { forceLocal: args.values.executor === 'local', autonfile: resolve(args.values.file ?? 'autonfile.ts') }),
   })
   tty?.stop()
   if (!args.values['dry-run']) {
@@ -319,51 +333,28 @@ async function cmdExplain(file: string, root: string, cfg: AutonConfig, names: s
   const { graph } = await loadAutonfile(file, cfg)
   const order = closure(graph, names)
   const state = new State(root).load()
-  // Targets that would (or may) rebuild: their dependents' inputs are about to change,
-  // even though the files on disk still hash as recorded.
+  const rc = { world: keyWorld(graph, root, state, cfg), state, cache: new LocalCache(resolve(root, cfg.cache.dir)) }
+  // the same decision `build -n` acts on (rebuilder.ts), for the target and what it waits for
   const stale = new Set<string>()
   for (const name of order) {
     const n = graph.nodes.get(name)!
-    const upstream = n.deps.filter((d) => stale.has(d))
-    const viaUpstream = upstream.map((d) => `upstream target '${d}' would rebuild (this one reruns unless its outputs come out the same)`)
-    if (!n.decl.recipe) {
-      if (upstream.length) stale.add(name)
-      continue
-    }
-    const rec = state.records.get(name)
     let why: string[]
-    if (!rec) why = ['it has never been built (or its last run failed or was interrupted)']
-    else {
-      let parts
-      try {
-        parts = keyParts(n, state.stat, root)
-      } catch (e) {
-        // an upstream output that is missing now will exist after its target rebuilds
-        why = upstream.length ? viaUpstream : [(e as Error).message]
-        stale.add(name)
-        report(name, why)
-        continue
-      }
-      why = keyOf(parts) === rec.key ? [] : diffParts(parts, rec)
-      for (const [o, h] of Object.entries(rec.outputs)) {
-        const now = state.stat.hash(join(root, o))
-        if (now === undefined) why.push(`output '${o}' is missing`)
-        else if (now !== h) why.push(`output '${o}' was modified outside the build`)
-      }
-      for (const [p, h] of Object.entries(rec.discovered)) {
-        if (state.stat.hash(join(root, p)) !== h) why.push(`discovered input '${p}' changed`)
-      }
+    let how = 'would rebuild'
+    try {
+      const d = decide(n, rc, n.deps.filter((x) => stale.has(x)))
+      why = d.kind === 'up-to-date' ? [] : d.reasons
+      if (d.kind === 'restore') how = 'would be restored from the local cache'
+    } catch (e) {
+      why = [(e as Error).message]
     }
-    why.push(...viaUpstream)
+    if (!n.decl.recipe && n.deps.some((x) => stale.has(x))) stale.add(name)
     if (why.length) stale.add(name)
-    if (name === names[0] || why.length) report(name, why)
+    if (name === names[0] || why.length) {
+      if (why.length === 0) console.log(`${name}: up to date`)
+      else console.log(`${name}: ${how} because\n${why.map((w) => `  - ${w}`).join('\n')}`)
+    }
   }
   return 0
-
-  function report(name: string, why: string[]) {
-    if (why.length === 0) console.log(`${name}: up to date`)
-    else console.log(`${name}: would rebuild because\n${why.map((w) => `  - ${w}`).join('\n')}`)
-  }
 }
 
 async function cmdClean(file: string, root: string, cfg: AutonConfig, names: string[]): Promise<number> {

@@ -55,12 +55,16 @@ const Config = z.object({
    */
   executors: z
     .record(
-      z.string(),
+      z.string().refine((n) => n !== 'local', { message: "'local' is built in; name the cluster something else" }),
       z.object({
         kind: z.enum(['slurm']),
-        partition: z.string().optional(),
-        account: z.string().optional(),
-        qos: z.string().optional(),
+        /** sbatch --partition (default: the cluster's default partition). */
+        partition: z.string().min(1).optional(),
+        /** sbatch --account */
+        account: z.string().min(1).optional(),
+        /** sbatch --qos */
+        qos: z.string().min(1).optional(),
+        /** More sbatch arguments, after auton's own (e.g. ["--constraint=a100", "--exclusive"]). */
         sbatch_args: z.array(z.string()).default([]),
       }).strict(),
     )

@@ -4,6 +4,7 @@
 // after the whole autonfile has run. The registry lives on globalThis so that the CLI
 // and an autonfile that imports 'auton' through a different loader share one instance.
 
+import { closest } from 'fastest-levenshtein'
 import { isRecipe, type Recipe } from './recipe.js'
 import { shellCommand } from './runners/command.js'
 import { functionRecipe } from './runners/function.js'
@@ -106,15 +107,36 @@ export function resetRegistry(): void {
   registry().targets = []
 }
 
+const TARGET_OPTIONS = [
+  'inputs', 'outputs', 'run', 'pool', 'env', 'passEnv', 'secrets', 'executor', 'resources', 'retries', 'params', 'tools',
+  'depfile', 'default', 'description',
+] as const satisfies readonly (keyof TargetOptions)[]
+const RESOURCES = ['cpus', 'mem', 'gpus', 'time'] as const satisfies readonly (keyof Resources)[]
+
 /** Declare a target. Its name may be its output's name (`kernel.elf`) or a stage (`tokenizer`). */
 export function target(name: string, opts: TargetOptions): TargetHandle {
-  if (typeof name !== 'string' || name === '') throw new Error('target() needs a non-empty name')
-  const where = captureCallSite()
+  return declare(name, opts, captureCallSite())
+}
+
+/** target() for the DSL's own wrappers (agent()): `where` is their caller's site. */
+export function declare(name: string, opts: TargetOptions, where: Error): TargetHandle {
+  if (typeof name !== 'string' || name === '') throw new Error(`${callSite(where)}: target() needs a non-empty name`)
+  checkOptions(`target '${name}'`, opts, TARGET_OPTIONS, where)
+  if (opts.resources !== undefined) checkOptions(`target '${name}': resources`, opts.resources, RESOURCES, where)
+  for (const k of ['env', 'passEnv', 'secrets', 'tools'] as const) {
+    const v = opts[k]
+    if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) {
+      throw new Error(`${callSite(where)}: target '${name}': ${k} takes a list of strings, got ${JSON.stringify(v)}`)
+    }
+  }
+  if (opts.retries !== undefined && !(Number.isInteger(opts.retries) && opts.retries >= 0)) {
+    throw new Error(`${callSite(where)}: target '${name}': retries must be a whole number ≥ 0, got ${JSON.stringify(opts.retries)}`)
+  }
   const run = opts.run
   let recipe: Recipe | undefined
   if (run === undefined) recipe = undefined
   else if (isRecipe(run)) recipe = run
-  else if (typeof run === 'function') recipe = functionRecipe(run)
+  else if (typeof run === 'function') recipe = functionRecipe(run, '', callerFile(where))
   else throw new Error(`${callSite(where)}: target '${name}': run must be sh\`...\`, a function or an agent step`)
   // a function has no readable one-liner of its own: logs show the target's description
   if (recipe?.kind === 'fn' && opts.description) recipe = { ...recipe, describe: () => opts.description! }
@@ -173,7 +195,21 @@ export function fn(
   f: (ctx: RecipeContext) => Promise<RecipeResult | void> | RecipeResult | void,
   salt = '',
 ): Recipe {
-  return functionRecipe(f, salt)
+  return functionRecipe(f, salt, callerFile(captureCallSite()))
+}
+
+/**
+ * Autonfiles load without type checking, so a misspelt option would silently do nothing:
+ * refuse it, naming the option, where, and the closest known one.
+ */
+export function checkOptions(what: string, opts: unknown, known: readonly string[], where: Error): void {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+    throw new Error(`${callSite(where)}: ${what}: options must be an object, got ${JSON.stringify(opts)}`)
+  }
+  for (const k of Object.keys(opts)) {
+    if (known.includes(k)) continue
+    throw new Error(`${callSite(where)}: ${what}: unknown option '${k}' (did you mean '${closest(k, [...known])}'?)`)
+  }
 }
 
 function interpolate(v: unknown): string {
@@ -197,7 +233,7 @@ function normalise(p: string): string {
  * The stack at a target() call. V8 formats a stack only when `.stack` is read, and with
  * 10,000 targets formatting them all was a measurable share of loading the autonfile.
  */
-function captureCallSite(): Error {
+export function captureCallSite(): Error {
   const limit = Error.stackTraceLimit
   Error.stackTraceLimit = 3 // [0] captureCallSite, [1] target(), [2] the caller
   const e = new Error()
@@ -206,9 +242,18 @@ function captureCallSite(): Error {
 }
 
 /** "file:line" of the caller recorded by captureCallSite(). */
-function callSite(where: Error): string {
+export function callSite(where: Error): string {
+  const m = frame(where)
+  return m ? `${m.file}:${m.line}` : 'autonfile'
+}
+
+export function callerFile(where: Error): string | undefined {
+  return frame(where)?.file
+}
+
+function frame(where: Error): { file: string; line: string } | undefined {
   const stack = where.stack?.split('\n') ?? []
   // [0] "Error", [1] captureCallSite, [2] target(), [3] the caller
   const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(stack[3] ?? '')
-  return m ? `${m[1].replace(/^file:\/\//, '')}:${m[2]}` : 'autonfile'
+  return m ? { file: decodeURIComponent(m[1].replace(/^file:\/\//, '')), line: m[2] } : undefined
 }

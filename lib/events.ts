@@ -36,6 +36,8 @@ export type BuildEvent =
       skipped: number
       /** Dry runs: how many targets would run. */
       wouldRun: number
+      /** Targets whose inputs changed while their recipe ran: outputs kept, not recorded or cached. */
+      unrecorded?: number
       /** Cache action records refused because their signature did not verify (local + remote). */
       refused?: number
       ms: number

@@ -57,6 +57,12 @@ export class StatCache {
     if (this.memo.delete(path)) this.dirty = true
   }
 
+  /** The hash now, from the file's stat (memo) or its bytes: not what this process saw earlier. */
+  rehash(path: string): string | undefined {
+    this.fresh.delete(path)
+    return this.hash(path)
+  }
+
   /** Content hash of a file or directory, or undefined if it does not exist. */
   hash(path: string): string | undefined {
     const known = this.fresh.get(path)

@@ -50,8 +50,12 @@ export interface RecipeContext {
   /** Declared outputs. */
   outputs: string[]
   params: Record<string, unknown>
-  /** The values of the target's declared env vars (only those). */
-  env: Record<string, string | undefined>
+  /**
+   * The recipe's whole environment: the pass-through set (PATH, HOME, …, [build] pass_env),
+   * its passEnv, its declared env and its secrets. `sh` commands see exactly this; function
+   * recipes should pass it to the processes they start.
+   */
+  env: Record<string, string>
   config: AutonConfig
   signal: AbortSignal
   /** Append to the target's log (.auton/logs/<name>.log). */
@@ -68,6 +72,8 @@ export interface Recipe {
   keyMaterial(): string
   /** Human-readable one-liner for logs and --dry-run. */
   describe(): string
+  /** Function recipes: the module that defines it and its body, whose imports enter the key (code-deps.ts). */
+  readonly code?: { module: string; body: string }
   run(ctx: RecipeContext): Promise<RecipeResult | void>
 }
 

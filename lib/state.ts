@@ -2,36 +2,36 @@
 //
 // Layout:
 //   .auton/targets.jsonl  one record per finished target, appended (like .ninja_log):
-//                         a crash leaves at most a torn last line, which load() skips.
-//                         The last record of a name wins; the file is compacted when
-//                         it grows to several times the number of live records.
+//                         a crash leaves at most a torn last line, which load() skips and
+//                         the next append cuts off first (else the next record would be
+//                         glued to it and lost too). The last record of a name wins; the
+//                         file is compacted when it grows to several times the live records.
+//   .auton/salt           random per-checkout salt for recorded env hashes (key.ts).
 //   .auton/stat.json      the StatCache memo, replaced atomically (write + rename).
 //   .auton/logs/<t>.log   each target's last log.
 // Invariant: a record is appended only after the target's outputs were checked and
 // hashed, so a record never vouches for a partial output. A target that starts running
 // first appends a tombstone, so an interrupted run is never mistaken for the previous good one.
 
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { StatCache } from './hash.js'
+import { writeAtomic } from './atomic.js'
+import type { Parts } from './key.js'
 
 export interface TargetRecord {
   name: string
-  /** Key over declared inputs, recipe, params, env and tools. */
+  /** Key over the parts (key.ts). */
   key: string
   /** Key including the discovered inputs' hashes (equals `key` when there are none). */
   fullKey: string
+  /** What the key was made of, in order (key.ts): the rebuilder compares these. */
+  parts: Parts
   /** Output path → content hash. */
   outputs: Record<string, string>
   /** Discovered input path → content hash at the time of the build. */
   discovered: Record<string, string>
-  /** Hash per declared input, for `auton explain`. */
-  inputs: Record<string, string>
-  /** The key's ingredients other than inputs, for `auton explain`. */
-  recipe: string
-  params: string
-  env: Record<string, string>
-  tools: Record<string, string>
   ms: number
   /** How the record was made. */
   via: 'ran' | 'restored'
@@ -48,6 +48,9 @@ export class State {
   readonly records = new Map<string, TargetRecord>()
   readonly stat = new StatCache()
   private lines = 0
+  /** Bytes of the journal up to its last complete line (a torn tail beyond it is cut before appending). */
+  private journalValid = 0
+  private saltValue: string | undefined
 
   constructor(root: string) {
     this.dir = join(root, '.auton')
@@ -56,14 +59,17 @@ export class State {
   load(): this {
     const log = join(this.dir, 'targets.jsonl')
     if (existsSync(log)) {
-      for (const line of readFileSync(log, 'utf8').split('\n')) {
+      const buf = readFileSync(log)
+      this.journalValid = buf.lastIndexOf(0x0a) + 1
+      for (const line of buf.toString('utf8', 0, this.journalValid).split('\n')) {
         if (!line) continue
         let r: TargetRecord | Tombstone
         try {
           r = JSON.parse(line)
         } catch {
-          continue // torn write from a crash
+          continue // damaged line (not a torn tail: that is never read)
         }
+        if (typeof r !== 'object' || r === null || typeof r.name !== 'string') continue
         this.lines++
         if ('tombstone' in r) this.records.delete(r.name)
         else this.records.set(r.name, r)
@@ -87,7 +93,9 @@ export class State {
   private append(obj: TargetRecord | Tombstone): void {
     if (this.journal === undefined) {
       mkdirSync(this.dir, { recursive: true })
-      this.journal = openSync(join(this.dir, 'targets.jsonl'), 'a')
+      const file = join(this.dir, 'targets.jsonl')
+      this.journal = openSync(file, 'a')
+      if (existsSync(file) && statSync(file).size > this.journalValid) ftruncateSync(this.journal, this.journalValid)
     }
     writeSync(this.journal, JSON.stringify(obj) + '\n')
     this.lines++
@@ -119,16 +127,29 @@ export class State {
       const body = [...this.records.values()].map((r) => JSON.stringify(r) + '\n').join('')
       writeAtomic(join(this.dir, 'targets.jsonl'), body)
       this.lines = this.records.size
+      this.journalValid = Buffer.byteLength(body)
     }
+  }
+
+  /** The per-checkout salt (created on first use). */
+  salt(): string {
+    if (this.saltValue === undefined) {
+      const file = join(this.dir, 'salt')
+      try {
+        this.saltValue = readFileSync(file, 'utf8').trim()
+      } catch {
+        this.saltValue = ''
+      }
+      if (this.saltValue.length < 32) {
+        this.saltValue = randomBytes(32).toString('hex')
+        mkdirSync(this.dir, { recursive: true })
+        writeAtomic(file, this.saltValue + '\n')
+      }
+    }
+    return this.saltValue
   }
 
   logPath(name: string): string {
     return join(this.dir, 'logs', name.replace(/[^A-Za-z0-9._-]/g, '_') + '.log')
   }
-}
-
-export function writeAtomic(file: string, data: string | Buffer): void {
-  const tmp = `${file}.tmp-${process.pid}`
-  writeFileSync(tmp, data)
-  renameSync(tmp, file)
 }

@@ -27,6 +27,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
 import picomatch from 'picomatch'
 import { closure, type Graph } from './graph.js'
+import { dynamicSpecifiers, resolveSpecifier, staticSpecifiers } from './code-deps.js'
 import { State } from './state.js'
 import type { AutonConfig } from './config.js'
 import type { Loaded } from './load.js'
@@ -237,10 +238,10 @@ export function watchSetOf(root: string, loaded: Loaded, cfg: AutonConfig, targe
 }
 
 /**
- * The autonfile and the project files it imports, transitively, by relative specifier
- * ('./rules/slm.ts', '../x.js' → x.ts). Packages are not followed: node_modules never
- * triggers. This complements Loaded.modules, which is empty when jiti runs without a
- * module cache.
+ * The autonfile and the project files it imports, transitively (code-deps.ts reads the
+ * specifiers, the same way function recipes' keys do). Packages are not followed:
+ * node_modules never triggers. This complements Loaded.modules, which is empty when jiti
+ * runs without a module cache.
  */
 export function localImports(entry: string): string[] {
   const seen = new Set<string>()
@@ -253,20 +254,13 @@ export function localImports(entry: string): string[] {
     } catch {
       return
     }
-    const spec = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g
-    for (const m of text.matchAll(spec)) {
-      const target = resolveModule(resolve(dirname(file), m[1]))
-      if (target) visit(target)
+    for (const spec of [...staticSpecifiers(text), ...dynamicSpecifiers(text)]) {
+      const r = resolveSpecifier(spec, file)
+      if (r && 'file' in r && isFile(r.file)) visit(r.file)
     }
   }
   visit(resolve(entry))
   return [...seen]
-}
-
-function resolveModule(base: string): string | undefined {
-  const stem = base.replace(/\.(m|c)?js$/, '')
-  const candidates = [base, ...['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'].flatMap((x) => [stem + x, join(base, 'index' + x)])]
-  return candidates.find((c) => isFile(c))
 }
 
 function isFile(p: string): boolean {

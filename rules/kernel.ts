@@ -5,7 +5,6 @@
 // The build description itself is data in kernels/tools/kbuild.ts.
 
 import { target, sh, type TargetHandle } from 'auton'
-import { statSync } from 'node:fs'
 import {
   archBuild, objectPath, compileArgs, embedArgs, emptyModelArgs, linkArgs, hostCoreSources, slmRunArgs, type Arch,
 } from '../kernels/tools/kbuild.js'
@@ -15,6 +14,8 @@ export interface KernelTargets {
   elf: TargetHandle
   /** The same kernel without a model (boots and says so). */
   bare: TargetHandle
+  /** How QEMU boots it (data from kernels/<arch>/build.ts, for the boot report's params). */
+  qemu: { binary: string; args: string[] }
 }
 
 export function kernel(arch: Arch, model: TargetHandle, opts: { buildDir?: string } = {}): KernelTargets {
@@ -33,20 +34,14 @@ export function kernel(arch: Arch, model: TargetHandle, opts: { buildDir?: strin
       description: `compile ${src} for ${arch}`,
     })
   })
+  // objcopy refuses an empty input: an empty model file gives a model-less kernel. A command,
+  // not a function: its key is exactly this arch's embed command.
+  const gguf = model.outputs[0]
   const modelObj = target(`${dir}/model.o`, {
-    inputs: [model, 'kernels/tools/kbuild.ts'],
+    inputs: [model],
     outputs: [`${dir}/model.o`],
-    tools: [`${b.objcopy} --version`],
-    params: { arch },
-    run: async ({ inputs, outputs, cwd, params, signal }) => {
-      const { execFile } = await import('node:child_process')
-      const { promisify } = await import('node:util')
-      const bb = archBuild(params.arch as Arch)
-      // objcopy refuses an empty input: an empty model file gives a model-less kernel
-      const gguf = inputs.find((f) => f.endsWith('.gguf'))!
-      const argv = statSync(`${cwd}/${gguf}`).size > 0 ? embedArgs(bb, gguf, outputs[0]) : emptyModelArgs(bb, outputs[0])
-      await promisify(execFile)(argv[0], argv.slice(1), { cwd, signal })
-    },
+    tools: [`${b.objcopy} --version`, ...tools],
+    run: sh`if [ -s ${gguf} ]; then ${embedArgs(b, gguf, `${dir}/model.o`)}; else ${emptyModelArgs(b, `${dir}/model.o`)}; fi`,
     description: `embed the model into .slm_model for ${arch}`,
   })
   const noModel = target(`${dir}/empty-model.o`, {
@@ -67,6 +62,7 @@ export function kernel(arch: Arch, model: TargetHandle, opts: { buildDir?: strin
   return {
     elf: link(`kernel-${arch}.elf`, modelObj, `${dir}/kernel-${arch}.elf`),
     bare: link(`kernel-${arch}-nomodel.elf`, noModel, `${dir}/kernel-${arch}-nomodel.elf`),
+    qemu: { binary: b.qemu.binary, args: [...b.qemu.args] },
   }
 }
 

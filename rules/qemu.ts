@@ -9,12 +9,13 @@
 // the serial log in its message.
 
 import { target, type TargetHandle } from 'auton'
-import { archBuild } from '../kernels/tools/kbuild.js'
 
 export interface BootReportInputs {
   arch: 'x86_64' | 'aarch64' | 'riscv64'
   elf: TargetHandle
   bare: TargetHandle
+  /** How QEMU boots this arch (kernel()'s `qemu`): a param, so the key covers exactly this arch's machine. */
+  qemu: { binary: string; args: string[] }
   slmRun: TargetHandle
   model: TargetHandle
   probes: TargetHandle
@@ -27,17 +28,18 @@ export function bootReport(i: BootReportInputs): TargetHandle {
   const json = `reports/qemu-boot-${i.arch}.json`
   const md = `reports/qemu-boot-${i.arch}.md`
   return target(`qemu-boot-report-${i.arch}`, {
-    inputs: [i.elf, i.bare, i.slmRun, i.model, i.probes, 'kernels/tools/qemu.ts', 'rules/qemu-report.ts', '/usr/share/misc/pci.ids'],
+    inputs: [i.elf, i.bare, i.slmRun, i.model, i.probes, '/usr/share/misc/pci.ids'],
     outputs: [json, md],
     pool: 'qemu',
-    tools: [`${archBuild(i.arch).qemu.binary} --version`],
-    params: { arch: i.arch, extraProbes: i.extraProbes ?? 4, tokens: i.tokens ?? 16 },
+    tools: [`${i.qemu.binary} --version`],
+    params: { arch: i.arch, qemu: i.qemu, extraProbes: i.extraProbes ?? 4, tokens: i.tokens ?? 16 },
     description: `boot kernel-${i.arch}.elf in QEMU and query the model on its serial shell`,
     run: async (ctx) => {
       const { runBootReport } = await import('./qemu-report.js')
       await runBootReport({
         cwd: ctx.cwd,
         arch: i.arch,
+        qemu: ctx.params.qemu as { binary: string; args: string[] },
         elf: i.elf.outputs[0],
         bare: i.bare.outputs[0],
         slmRun: i.slmRun.outputs[0],

@@ -6,7 +6,8 @@
 // process group, without the provider's credentials in its environment.
 
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { writeAtomic } from '../atomic.js'
 import { dirname, isAbsolute, join, relative } from 'node:path'
 
 /** Per-file cap on what of an input reaches the prompt. */
@@ -59,12 +60,10 @@ export function renderInputs(files: InputFile[]): string {
   return parts.join('\n\n')
 }
 
-export function writeAtomic(root: string, rel: string, content: string): void {
+export function writeOutput(root: string, rel: string, content: string): void {
   const abs = join(root, rel)
   mkdirSync(dirname(abs), { recursive: true })
-  const tmp = `${abs}.auton-tmp-${process.pid}`
-  writeFileSync(tmp, content)
-  renameSync(tmp, abs)
+  writeAtomic(abs, content)
 }
 
 export function removeOutputs(root: string, outputs: string[]): void {
@@ -81,10 +80,13 @@ export interface CheckResult {
   report: string
 }
 
-/** Run the step's check command; `hide` lists values (credentials) kept out of its environment. */
-export function runCheck(root: string, command: string, signal: AbortSignal, hide: string[]): Promise<CheckResult> {
+/**
+ * Run the step's check command with the recipe's environment; `hide` lists values
+ * (the provider's credentials) kept out of it even if a variable carries one.
+ */
+export function runCheck(root: string, command: string, signal: AbortSignal, recipeEnv: Record<string, string>, hide: string[]): Promise<CheckResult> {
   const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !hide.includes(v)) env[k] = v
+  for (const [k, v] of Object.entries(recipeEnv)) if (!hide.includes(v)) env[k] = v
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', `set -euo pipefail; ${command}`], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''

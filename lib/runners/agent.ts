@@ -20,7 +20,7 @@ import { costUsd, priceOf } from '../providers/pricing.js'
 import type { Provider, ToolCall, ToolResult, Turn } from '../providers/provider.js'
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../providers/retry.js'
 import { usdText } from '../budget.js'
-import { missingOutputs, readInputs, removeOutputs, renderInputs, runCheck, writeAtomic } from './agent-files.js'
+import { missingOutputs, readInputs, removeOutputs, renderInputs, runCheck, writeOutput } from './agent-files.js'
 
 /** Bump when the way prompts are assembled changes: every agent step then re-runs once. */
 const RUNNER_VERSION = 'agent/1'
@@ -172,14 +172,14 @@ async function runAgent(spec: AgentSpec, answerSchema: Record<string, unknown> |
     if (spec.schema) {
       const r = spec.schema.safeParse(answer)
       if (!r.success) return `the answer does not match the required schema:\n${z.prettifyError(r.error)}`
-      if (spec.json) writeAtomic(ctx.cwd, spec.json, scrub(JSON.stringify(r.data, null, 2)) + '\n')
+      if (spec.json) writeOutput(ctx.cwd, spec.json, scrub(JSON.stringify(r.data, null, 2)) + '\n')
     } else if (textReply !== undefined && fileOutputs.length === 1 && missingOutputs(ctx.cwd, fileOutputs).length) {
-      writeAtomic(ctx.cwd, fileOutputs[0], scrub(textReply.endsWith('\n') ? textReply : textReply + '\n'))
+      writeOutput(ctx.cwd, fileOutputs[0], scrub(textReply.endsWith('\n') ? textReply : textReply + '\n'))
     }
     const missing = missingOutputs(ctx.cwd, spec.outputs)
     if (missing.length) return `these required files were not written: ${missing.join(', ')}. Write each with the write_file tool.`
     if (spec.check) {
-      const c = await runCheck(ctx.cwd, spec.check, ctx.signal, provider.secrets)
+      const c = await runCheck(ctx.cwd, spec.check, ctx.signal, ctx.env, provider.secrets)
       log(c.report + '\n')
       if (!c.ok) return `the outputs were written but the check failed — fix them:\n${scrub(c.report)}`
     }
@@ -292,7 +292,7 @@ function writeFileTool(allowed: string[], scrub: (s: string) => string): AgentTo
       if (rel.split(/[\\/]+/).includes('..') || !allowed.some((o) => rel === o || rel.startsWith(o + '/'))) {
         throw new Error(`'${path}' is not an output of this step; write one of: ${allowed.join(', ')}`)
       }
-      writeAtomic(ctx.cwd, rel, scrub(content))
+      writeOutput(ctx.cwd, rel, scrub(content))
       return `wrote ${rel} (${Buffer.byteLength(content)} bytes)`
     },
   })

@@ -30,7 +30,7 @@ export async function runShell(text: string, ctx: RecipeContext): Promise<void> 
       pending = pending.slice(nl + 1)
       if (line.startsWith(PROGRESS)) ctx.progress(formatProgress(line.slice(PROGRESS.length)))
     }
-  })
+  }, ctx.env)
   const onAbort = () => run.kill()
   ctx.signal.addEventListener('abort', onAbort, { once: true })
   try {
@@ -46,7 +46,7 @@ export async function runShell(text: string, ctx: RecipeContext): Promise<void> 
 }
 
 /** `{"step":120,"steps":2000,"loss":3.1}` → "step=120 steps=2000 loss=3.1"; text stays as is. */
-function formatProgress(s: string): string {
+export function formatProgress(s: string): string {
   try {
     const o = JSON.parse(s) as Record<string, unknown>
     return Object.entries(o)

@@ -7,6 +7,9 @@
 //   cd DIR && ( set -euo pipefail; . FILE ) </dev/null 2>&1; printf '\1AUTON_EXIT %d\n' $?
 // Sourcing the command from a file means no command text (quotes, heredocs, a syntax error)
 // can desynchronise the protocol; </dev/null keeps recipes off the worker's stdin.
+// Environment: the subshell first unsets every exported variable, then exports exactly the
+// recipe's environment (env.ts), so nothing of auton's own environment leaks into a command.
+// The values travel over the worker's stdin pipe, never through a file (they may be secrets).
 // Cancelling kills the worker's whole process group — the command and everything it
 // started — and that worker is never reused.
 
@@ -36,7 +39,7 @@ export interface ShellRun {
 }
 
 /** Run `text` with bash in `cwd`; output (stdout and stderr merged) goes to `onOutput`. */
-export function runCommand(cwd: string, text: string, onOutput: (s: string) => void): ShellRun {
+export function runCommand(cwd: string, text: string, onOutput: (s: string) => void, env: Record<string, string>): ShellRun {
   const w = idle.pop() ?? startWorker()
   const file = join(tmpdir(), `auton-cmd-${process.pid}-${seq++}.sh`)
   writeFileSync(file, text + '\n')
@@ -55,7 +58,9 @@ export function runCommand(cwd: string, text: string, onOutput: (s: string) => v
       },
     }
   })
-  w.child.stdin!.write(`cd -- ${quote(cwd)} && ( set -euo pipefail; . ${quote(file)} ) </dev/null 2>&1; printf '\\001AUTON_EXIT %d\\n' "$?"\n`)
+  const exports = Object.entries(env).filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)).map(([k, v]) => `${k}=${quote(v)}`)
+  const setEnv = `unset $(compgen -e) 2>/dev/null;${exports.length ? ` export ${exports.join(' ')};` : ''}`
+  w.child.stdin!.write(`cd -- ${quote(cwd)} && ( ${setEnv} set -euo pipefail; . ${quote(file)} ) </dev/null 2>&1; printf '\\001AUTON_EXIT %d\\n' "$?"\n`)
   return {
     done,
     kill: () => {
@@ -69,7 +74,8 @@ export function runCommand(cwd: string, text: string, onOutput: (s: string) => v
 }
 
 function startWorker(): Worker {
-  const child = spawn('bash', ['--noprofile', '--norc'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+  // the worker itself needs only PATH; each command gets its own environment (above)
+  const child = spawn('bash', ['--noprofile', '--norc'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
   const w: Worker = { child, alive: true, buffer: '' }
   child.stdout!.setEncoding('utf8')
   child.stderr!.setEncoding('utf8')

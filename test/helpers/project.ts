@@ -35,6 +35,8 @@ export interface RunResult {
   events: JsonEvent[]
   /** Target name → status, from the `target` events. */
   status: Map<string, string>
+  /** Target name → the reason it ran (or would run, or failed: the error), from the `target` events. */
+  reason: Map<string, string>
   /** Names of targets with the given status, sorted. */
   with(status: string): string[]
   summary: JsonEvent | undefined
@@ -129,8 +131,10 @@ export function collect(child: ChildProcess, args: string[] = [], timeoutMs = 20
       }
       const status = new Map<string, string>()
       for (const e of events) if (e.type === 'target') status.set(e.name!, e.status!)
+      const reason = new Map<string, string>()
+      for (const e of events) if (e.type === 'target' && (e.reason || e.error)) reason.set(e.name!, String(e.reason ?? e.error))
       resolvePromise({
-        code, signal, stdout, stderr, events, status,
+        code, signal, stdout, stderr, events, status, reason,
         with: (s) => [...status].filter(([, v]) => v === s).map(([k]) => k).sort(),
         summary: events.find((e) => e.type === 'summary'),
       })

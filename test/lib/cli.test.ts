@@ -96,7 +96,7 @@ cmds('explain: up to date, then which input changed, and that the upstream will 
   p.write('src/b.txt', 'three four\n')
   const r = await p.run(['explain', 'count'])
   assert.match(r.stdout, "words.txt: would rebuild because\n  - input 'src/b.txt' changed", show(r))
-  assert.match(r.stdout, "count: would rebuild because\n  - upstream target 'words.txt' would rebuild")
+  assert.match(r.stdout, "count: would rebuild because\n  - upstream target 'words.txt' would run")
   assert.not.match(r.stdout, 'count: up to date')
 })
 
@@ -105,7 +105,7 @@ cmds('build -n: says what would run and why, runs nothing', async () => {
   const r = await p.run(['build', '-n'])
   assert.is(r.code, 0, show(r))
   assert.match(r.stderr, "[would run] words.txt: input 'src/b.txt' changed")
-  assert.match(r.stderr, '[would run] count: an upstream target would run')
+  assert.match(r.stderr, "[would run] count: upstream target 'words.txt' would run")
   assert.is(p.read('runs.log'), before)
   assert.is(p.read('out/words.txt'), 'one two\nthree\n')
   const j = await p.build('-n')
@@ -117,7 +117,7 @@ cmds('explain: a param change', async () => {
   await p.build()
   p.write('autonfile.ts', AUTONFILE.replace("flags: '-w'", "flags: '-l'"))
   const r = await p.run(['explain', 'count'])
-  assert.match(r.stdout, `count: would rebuild because\n  - params changed: {"flags":"-w"} → {"flags":"-l"}`, show(r))
+  assert.match(r.stdout, `count: would rebuild because\n  - param flags changed: "-w" → "-l"`, show(r))
   p.write('autonfile.ts', AUTONFILE)
 })
 

@@ -27,7 +27,7 @@ async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
 function ctx(signal = new AbortController().signal) {
   const c = { log: '', progress: [] as string[] }
   const r: RecipeContext = {
-    name: 't', cwd: dir, inputs: [], outputs: [], params: {}, env: {}, config: loadConfig(dir), signal,
+    name: 't', cwd: dir, inputs: [], outputs: [], params: {}, env: { PATH: process.env.PATH! }, config: loadConfig(dir), signal,
     log: (s) => (c.log += s), progress: (m) => c.progress.push(m), budget: createBudget(undefined),
   }
   return { r, c }

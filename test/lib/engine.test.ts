@@ -147,13 +147,17 @@ target('p', {
 })
 `
 
-keys('a param change rebuilds; an unrelated autonfile edit does not', async () => {
+keys('a param change rebuilds; an edit of the module that defines a function recipe reruns it', async () => {
   const p = new Project({ 'autonfile.ts': PARAMS(1) })
   try {
     assert.is((await p.build('p')).status.get('p'), 'ran')
     assert.equal(JSON.parse(p.read('out/p.json')), { n: 1, name: 'x' })
-    p.write('autonfile.ts', PARAMS(1, '// a comment and an unrelated target\ntarget("other", { run: async () => {} })'))
     assert.is((await p.build('p')).status.get('p'), 'up-to-date')
+    // the function may call anything in its module: its key covers the module's content
+    p.write('autonfile.ts', PARAMS(1, '// a comment and an unrelated target\ntarget("other", { run: async () => {} })'))
+    const edited = await p.build('p')
+    assert.is(edited.status.get('p'), 'ran', show(edited))
+    assert.match(edited.reason.get('p') ?? '', "code 'autonfile.ts' changed")
     p.write('autonfile.ts', PARAMS(2))
     const r = await p.build('p')
     assert.is(r.status.get('p'), 'ran', show(r))

@@ -1,0 +1,168 @@
+// execute.ts — run one target's recipe on its executor, check what it made, record it.
+//
+// Invariants (what a later build may trust):
+//   - before the recipe runs, its record is dropped (State.forget) and its declared outputs
+//     are deleted, so an interrupted or failed run leaves nothing a later build trusts;
+//   - a record is written only after every declared output exists and has been hashed;
+//   - mutation guard: the inputs (and code) hashed for the key are hashed again after the
+//     recipe; if one changed while it ran, the outputs may come from the new content under
+//     the old content's key, so nothing is recorded or cached (the next build reruns it);
+//   - secrets are masked in everything the recipe prints (mask.ts), and never recorded.
+
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import type { Node } from './graph.js'
+import type { State, TargetRecord } from './state.js'
+import type { AutonConfig } from './config.js'
+import type { Emit } from './events.js'
+import type { Budget, RecipeContext, Usage } from './recipe.js'
+import type { Executor } from './executor.js'
+import { fullKeyOf, type Parts } from './key.js'
+import { readDepfile } from './depfile.js'
+import { createMasker } from './mask.js'
+
+export class OutputMissing extends Error {}
+
+export interface RunRequest {
+  root: string
+  key: string
+  parts: Parts
+  reasons: string[]
+  state: State
+  executor: Executor
+  env: Record<string, string>
+  config: AutonConfig
+  budget: Budget
+  signal: AbortSignal
+  emit: Emit
+}
+
+export interface RunResult {
+  /** Undefined when the mutation guard refused to record the result. */
+  rec?: TargetRecord
+  usage?: Usage
+  /** Inputs that changed while the recipe ran. */
+  mutated: string[]
+}
+
+export async function runTarget(n: Node, r: RunRequest): Promise<RunResult> {
+  const usage: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 }
+  const attempts = n.decl.retries + 1
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await runOnce(n, r, attempt)
+      if (res.usage) add(usage, res.usage)
+      return { ...res, usage }
+    } catch (e) {
+      const spent = (e as { usage?: Usage }).usage // a paid step that failed still spent money
+      if (spent) add(usage, spent)
+      if (attempt >= attempts || r.signal.aborted) throw Object.assign(e as Error, { usage })
+      const msg = `attempt ${attempt} of ${attempts} failed: ${(e as Error).message}; retrying`
+      appendFileSync(r.state.logPath(n.name), `\n# ${msg}\n`)
+      r.emit({ type: 'progress', name: n.name, message: msg, at: Date.now() })
+    }
+  }
+}
+
+function add(to: Usage, u: Usage): void {
+  to.inputTokens += u.inputTokens
+  to.outputTokens += u.outputTokens
+  to.costUsd += u.costUsd
+  to.calls += u.calls
+}
+
+async function runOnce(n: Node, r: RunRequest, attempt: number): Promise<Omit<RunResult, 'usage'> & { usage?: Usage }> {
+  const { root, state } = r
+  const d = n.decl
+  const recipe = d.recipe!
+  const logFile = state.logPath(n.name)
+  const masker = createMasker(d.secrets.map((s) => r.env[s]).filter((v): v is string => v !== undefined))
+  state.forget(n.name)
+  removeOutputs(n, r)
+  for (const o of d.outputs) mkdirSync(dirname(join(root, o)), { recursive: true })
+  mkdirSync(dirname(logFile), { recursive: true })
+  const header = `# ${n.name}: ${recipe.describe()}\n# why: ${r.reasons.join('; ')}\n`
+  if (attempt === 1) writeFileSync(logFile, masker.mask(header)) // replaces the last log
+  r.emit({ type: 'start', name: n.name, kind: recipe.kind, describe: masker.mask(recipe.describe()), pool: d.pool, at: Date.now() })
+  const began = Date.now()
+  const ctx: RecipeContext = {
+    name: n.name,
+    cwd: root,
+    inputs: [...n.sources, ...n.upstreamFiles],
+    outputs: [...d.outputs],
+    params: d.params,
+    env: r.env,
+    config: r.config,
+    signal: r.signal,
+    log: (text) => appendFileSync(logFile, masker.write(text)),
+    progress: (message) => r.emit({ type: 'progress', name: n.name, message: masker.mask(message), at: Date.now() }),
+    budget: r.budget,
+  }
+  try {
+    const result = (await r.executor.run(n, ctx)) ?? {}
+    appendFileSync(logFile, masker.flush())
+    if (r.signal.aborted) throw new Error('cancelled')
+    const missing = d.outputs.filter((o) => !existsSync(join(root, o)))
+    if (missing.length) {
+      throw new OutputMissing(`the recipe succeeded but did not produce ${missing.map((m) => `'${m}'`).join(', ')}`)
+    }
+    const outputs: Record<string, string> = {}
+    for (const o of d.outputs) {
+      state.stat.invalidate(join(root, o))
+      outputs[o] = state.stat.hash(join(root, o))!
+    }
+    const mutated = changedInputs(r.parts, root, state)
+    if (mutated.length) return { mutated, usage: result.usage }
+    const found = new Set<string>(result.discoveredInputs ?? [])
+    if (d.depfile && existsSync(join(root, d.depfile))) for (const p of readDepfile(join(root, d.depfile), root)) found.add(p)
+    const declared = new Set(ctx.inputs)
+    const discovered: Record<string, string> = {}
+    for (const p of [...found].sort()) {
+      if (declared.has(p)) continue
+      const h = state.stat.hash(p.startsWith('/') ? p : join(root, p))
+      if (h !== undefined) discovered[p] = h
+    }
+    const rec: TargetRecord = {
+      name: n.name, key: r.key, fullKey: fullKeyOf(r.key, discovered), parts: r.parts, outputs, discovered,
+      ms: Date.now() - began, via: 'ran', at: Date.now(),
+    }
+    state.record(rec)
+    return { rec, mutated: [], usage: result.usage }
+  } catch (e) {
+    appendFileSync(logFile, masker.flush())
+    removeOutputs(n, r) // leave nothing half-made behind
+    const err = e as Error
+    err.message = masker.mask(err.message)
+    appendFileSync(logFile, `\n# failed: ${err.message}\n`)
+    throw err
+  }
+}
+
+function removeOutputs(n: Node, r: RunRequest): void {
+  for (const o of n.decl.outputs) {
+    rmSync(join(r.root, o), { recursive: true, force: true })
+    r.state.stat.invalidate(join(r.root, o))
+  }
+}
+
+/** The key's inputs and code whose content is not what the key was computed from any more. */
+function changedInputs(parts: Parts, root: string, state: State): string[] {
+  const changed: string[] = []
+  for (const [k, h] of Object.entries(parts)) {
+    const kind = k.slice(0, k.indexOf(':'))
+    if (kind !== 'input' && kind !== 'code') continue
+    const p = k.slice(kind.length + 1)
+    if (p.startsWith('pkg:')) continue
+    const abs = p.startsWith('/') ? p : join(root, p)
+    if ((state.stat.rehash(abs) ?? '(missing)') !== h) changed.push(p)
+  }
+  return changed
+}
+
+export function logTail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+  } catch {
+    return ''
+  }
+}
