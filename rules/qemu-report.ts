@@ -4,13 +4,15 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { QemuSession } from '../kernels/tools/qemu.js'
-import { archBuild, type Arch } from '../kernels/tools/kbuild.js'
+import type { Arch } from '../kernels/tools/port.js'
 import { readIds } from '../SLM/tools/dataset-ids.js'
 import { modelProvenance } from './model-provenance.js'
 
 export interface BootReportJob {
   cwd: string
   arch: Arch
+  /** The QEMU binary and machine arguments (kernels/<arch>/build.ts, through kernel()). */
+  qemu: { binary: string; args: string[] }
   elf: string
   bare: string
   slmRun: string
@@ -56,8 +58,7 @@ export async function runBootReport(j: BootReportJob): Promise<void> {
     host.set(p, r.stdout.trimEnd())
   }
 
-  const b = archBuild(j.arch, j.cwd)
-  const s = QemuSession.start({ binary: b.qemu.binary, args: b.qemu.args, kernel: at(j.elf), cwd: j.cwd, signal: j.signal, onOutput: j.log })
+  const s = QemuSession.start({ binary: j.qemu.binary, args: j.qemu.args, kernel: at(j.elf), cwd: j.cwd, signal: j.signal, onOutput: j.log })
   const queries: QueryResult[] = []
   let info = ''
   let readyMs = 0
