@@ -25,9 +25,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# onnxruntime-node (tests only) ships its CPU binary; its postinstall would fetch CUDA
-# providers from a host we cannot reach. ONNXRUNTIME_NODE_INSTALL=skip is its documented
-# switch (script/install.js), in case a newer npm runs install scripts by default.
+# onnxruntime-node (tests only) ships its CPU binary; its postinstall (which npm 11 runs,
+# with a warning) would fetch CUDA providers from a host we cannot reach and fail the
+# install. ONNXRUNTIME_NODE_INSTALL=skip is its documented switch (script/install.js).
 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 # node-llama-cpp (tests only) ships GPU builds we never use; they are ~600 MB.
 rm -rf node_modules/@node-llama-cpp/linux-x64-cuda* node_modules/@node-llama-cpp/linux-x64-vulkan \
