@@ -1,0 +1,281 @@
+// slurm.test.ts — targets as SLURM jobs, end to end, against a real single-node cluster that
+// this file starts (test/helpers/slurm.ts) and real `auton` processes in temp projects.
+// If the cluster cannot start (packages missing, munge broken) every test here fails with the
+// daemons' logs: nothing is skipped.
+
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { existsSync, readdirSync } from 'node:fs'
+import { Project, show, waitFor, collect } from '../helpers/project.js'
+import { SlurmCluster } from '../helpers/slurm.js'
+
+let cluster: SlurmCluster | undefined
+let startError: Error | undefined
+
+const TOML = `[executors.cluster]\nkind = "slurm"\n`
+
+const AUTONFILE = `import { target, sh } from 'auton'
+import { writeFileSync } from 'node:fs'
+
+const hello = target('hello', {
+  inputs: ['src/name.txt'],
+  outputs: ['out/hello.txt'],
+  executor: 'cluster',
+  resources: { cpus: 2, mem: '200M', time: '5m' },
+  secrets: ['API_TOKEN'],
+  run: sh\`echo "token=$API_TOKEN"; printf 'hello %s job=%s cpus=%s tok=%s\\\\n' "$(cat src/name.txt)" "\\\${SLURM_JOB_ID:-}" "\\\${SLURM_CPUS_PER_TASK:-}" "\\\${#API_TOKEN}" > out/hello.txt\`,
+})
+
+target('fn', {
+  inputs: [hello],
+  outputs: ['out/fn/result.txt'],
+  executor: 'cluster',
+  resources: { cpus: 1 },
+  run: async (ctx) => {
+    const { mkdirSync, readFileSync } = await import('node:fs')
+    mkdirSync(ctx.cwd + '/out/fn', { recursive: true })
+    const up = readFileSync(ctx.cwd + '/out/hello.txt', 'utf8').trim()
+    writeFileSync(ctx.cwd + '/out/fn/result.txt', \`fn job=\${ctx.env.SLURM_JOB_ID} cpus=\${ctx.env.SLURM_CPUS_ON_NODE} cwd=\${ctx.cwd} after: \${up}\\n\`)
+  },
+})
+
+target('local-one', { inputs: [hello], outputs: ['out/local.txt'], run: sh\`echo "job=\\\${SLURM_JOB_ID:-none}" > out/local.txt\` })
+
+target('broken', {
+  outputs: ['out/broken.txt'],
+  executor: 'cluster',
+  run: sh\`echo partial > out/broken.txt; echo "the compiler says no" >&2; exit 7\`,
+})
+
+target('liar', {
+  outputs: ['out/liar.txt'],
+  executor: 'cluster',
+  run: sh\`echo "made nothing"\`,
+})
+
+target('huge', {
+  outputs: ['out/huge.txt'],
+  executor: 'cluster',
+  resources: { cpus: 512 },
+  run: sh\`touch out/huge.txt\`,
+})
+
+target('slow', {
+  outputs: ['out/slow.txt'],
+  executor: 'cluster',
+  run: sh\`echo started; echo partial > out/slow.txt; sleep 60; echo done >> out/slow.txt\`,
+})
+`
+
+function project(): Project {
+  return new Project({ 'autonfile.ts': AUTONFILE, 'auton.toml': TOML, 'src/name.txt': 'world\n' })
+}
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  if (!cluster) throw startError ?? new Error('the SLURM test cluster is not running')
+  return { ...cluster.env, API_TOKEN: 'tok-s3cret-value', ...extra }
+}
+
+function build(p: Project, args: string[], timeoutMs = 60_000) {
+  return p.run(['build', '--json', ...args], { env: env(), timeoutMs })
+}
+
+/** Jobs of `p`'s builds that the controller remembers (completed ones stay for MinJobAge). */
+function jobsOf(): string[] {
+  return cluster!.allJobs().filter((l) => l.split(' ')[1]?.startsWith('auton-'))
+}
+
+const t = suite('SLURM executor (a real single-node cluster)')
+
+t.before(async () => {
+  try {
+    const t0 = Date.now()
+    cluster = await SlurmCluster.start()
+    console.log(`  slurm cluster up in ${Date.now() - t0} ms (${cluster.cpus} CPUs)`)
+  } catch (e) {
+    startError = e as Error
+  }
+})
+
+t.after(async () => {
+  await cluster?.stop()
+})
+
+t('the cluster started (fails loudly when it cannot: this suite never skips)', () => {
+  if (startError) throw startError
+  assert.ok(cluster)
+})
+
+t('sh and function recipes run as jobs; their job id and CPUs reach the recipe; a second build submits nothing; after clean, restored without a job', async () => {
+  const p = project()
+  try {
+    const before = jobsOf().length
+    const t0 = Date.now()
+    const r = await build(p, ['fn'])
+    const ms = Date.now() - t0
+    assert.is(r.code, 0, show(r))
+    assert.equal(r.with('ran'), ['fn', 'hello'])
+    const hello = p.read('out/hello.txt')
+    const m = /^hello world job=(\d+) cpus=2 tok=16$/.exec(hello.trim())
+    assert.ok(m, `hello.txt: ${hello}`)
+    const fn = p.read('out/fn/result.txt')
+    const f = /^fn job=(\d+) cpus=1 cwd=(\S+) after: hello world/.exec(fn)
+    assert.ok(f, `fn result: ${fn}`)
+    assert.is.not(f![1], m![1], 'each target is its own job')
+    assert.ok(f![2].includes('/.auton/staging/'), `the function ran in its staging farm, not the project: ${f![2]}`)
+    assert.is(jobsOf().length, before + 2, cluster!.allJobs().join('\n'))
+    // the secret reached the job (its length is in the output) but never the log
+    const log = p.read('.auton/logs/hello.log')
+    assert.ok(log.includes('token=***'), log)
+    assert.not.ok(log.includes('tok-s3cret-value'), log)
+    assert.ok(/slurm: job \d+ .*--cpus-per-task=2 --mem=200M --time=5/.test(log), log)
+    // staging and the job ledger are gone after the build
+    assert.equal(existsSync(p.path('.auton/staging')) ? readdirSync(p.path('.auton/staging')) : [], [])
+    assert.not.ok(p.exists('.auton/slurm-jobs.json'))
+    console.log(`  two chained jobs (sh, fn): ${ms} ms`)
+
+    const again = await build(p, ['fn'])
+    assert.is(again.code, 0, show(again))
+    assert.equal(again.with('up-to-date'), ['fn', 'hello'])
+    assert.is(jobsOf().length, before + 2, 'an up-to-date build submits nothing')
+
+    const clean = await p.run(['clean'], { env: env() })
+    assert.is(clean.code, 0, show(clean))
+    assert.not.ok(p.exists('out/hello.txt'))
+    const restored = await build(p, ['fn'])
+    assert.is(restored.code, 0, show(restored))
+    assert.equal(restored.with('restored'), ['fn', 'hello'])
+    assert.is(jobsOf().length, before + 2, 'a restore submits nothing')
+    assert.is(p.read('out/hello.txt'), hello)
+  } finally {
+    p.remove()
+  }
+})
+
+t('--executor local runs cluster targets here, under the same key', async () => {
+  const p = project()
+  try {
+    const before = jobsOf().length
+    const r = await build(p, ['--executor', 'local', 'local-one'])
+    assert.is(r.code, 0, show(r))
+    assert.equal(r.with('ran'), ['hello', 'local-one'])
+    assert.is(p.read('out/hello.txt').trim(), 'hello world job= cpus= tok=16')
+    assert.is(p.read('out/local.txt').trim(), 'job=none')
+    assert.is(jobsOf().length, before)
+    // the key does not depend on the executor: the cluster build finds it up to date
+    const onCluster = await build(p, ['local-one'])
+    assert.is(onCluster.code, 0, show(onCluster))
+    assert.equal(onCluster.with('up-to-date'), ['hello', 'local-one'])
+    assert.is(jobsOf().length, before)
+  } finally {
+    p.remove()
+  }
+})
+
+t('a failing job fails its target with its stderr and exit status, and leaves no output', async () => {
+  const p = project()
+  try {
+    const r = await build(p, ['broken'])
+    assert.is(r.code, 1, show(r))
+    const e = r.events.find((x) => x.type === 'target' && x.name === 'broken')!
+    assert.is(e.status, 'failed')
+    assert.match(String(e.error), /slurm job \d+ for 'broken' FAILED/)
+    assert.match(String(e.error), /exited with 7/)
+    assert.match(String(e.error), /the compiler says no/)
+    assert.not.ok(p.exists('out/broken.txt'), 'a failed job leaves no output')
+  } finally {
+    p.remove()
+  }
+})
+
+t('a job that COMPLETED without its outputs is not trusted', async () => {
+  const p = project()
+  try {
+    const r = await build(p, ['liar'])
+    assert.is(r.code, 1, show(r))
+    const e = r.events.find((x) => x.type === 'target' && x.name === 'liar')!
+    assert.match(String(e.error), /COMPLETED but did not produce 'out\/liar.txt'/)
+  } finally {
+    p.remove()
+  }
+})
+
+t('an impossible request fails in seconds with SLURM\'s reason', async () => {
+  const p = project()
+  try {
+    const t0 = Date.now()
+    const r = await build(p, ['huge'])
+    const ms = Date.now() - t0
+    assert.is(r.code, 1, show(r))
+    const e = r.events.find((x) => x.type === 'target' && x.name === 'huge')!
+    assert.match(String(e.error), /SLURM refused the job for 'huge': .*(processors|node configuration)/i)
+    assert.ok(ms < 10_000, `took ${ms} ms`)
+    console.log(`  impossible request failed in ${ms} ms`)
+  } finally {
+    p.remove()
+  }
+})
+
+t('an unknown executor is an error before anything runs', async () => {
+  const p = new Project({
+    'autonfile.ts': `import { target, sh } from 'auton'\ntarget('x', { outputs: ['x.txt'], executor: 'gpu-farm', run: sh\`touch x.txt\` })\n`,
+  })
+  try {
+    const r = await p.run(['build', 'x'], { env: env() })
+    assert.is(r.code, 1, show(r))
+    assert.match(r.stderr, /executor 'gpu-farm', which auton.toml does not define/)
+    assert.not.ok(p.exists('x.txt'))
+  } finally {
+    p.remove()
+  }
+})
+
+t('Ctrl-C during a running job cancels it (nothing left in squeue) and leaves no output', async () => {
+  const p = project()
+  try {
+    const child = p.spawn(['build', '--json', 'slow'], { env: env() })
+    const done = collect(child, [], 60_000)
+    await waitFor(() => p.exists('.auton/logs/slow.log') && /^started$/m.test(p.read('.auton/logs/slow.log')), 30_000, 'the job to start')
+    assert.ok(/auton-\w+ RUNNING/.test(cluster!.queue()), cluster!.queue())
+    const t0 = Date.now()
+    child.kill('SIGINT')
+    const r = await done
+    assert.is(r.code, 130, show(r))
+    await waitFor(() => cluster!.queue() === '', 10_000, 'the queue to empty')
+    console.log(`  Ctrl-C: auton exited and the job left the queue in ${Date.now() - t0} ms`)
+    assert.not.ok(p.exists('out/slow.txt'), 'no output after a cancelled job')
+    const staging = p.path('.auton/staging')
+    assert.equal(existsSync(staging) ? readdirSync(staging) : [], [], 'staging removed')
+    // the next build reruns it (nothing trusted): check with explain
+    const ex = await p.run(['explain', 'slow'], { env: env() })
+    assert.match(ex.stdout, /would rebuild/)
+  } finally {
+    p.remove()
+  }
+})
+
+t('auton cancel scancels the jobs of a crashed build and removes its staging', async () => {
+  const p = project()
+  try {
+    const child = p.spawn(['build', '--json', 'slow'], { env: env() })
+    const done = collect(child, [], 60_000)
+    await waitFor(() => p.exists('.auton/slurm-jobs.json') && /RUNNING/.test(cluster!.queue()), 30_000, 'the job to run')
+    const ledger = JSON.parse(p.read('.auton/slurm-jobs.json')) as Record<string, { jobs: Record<string, string> }>
+    const ids = Object.values(ledger).flatMap((r) => Object.keys(r.jobs))
+    assert.is(ids.length, 1)
+    child.kill('SIGKILL') // a crash: no chance to clean up
+    await done
+    assert.ok(cluster!.queue().includes(ids[0]), 'the job outlives the crashed build')
+    const c = await p.run(['cancel'], { env: env() })
+    assert.is(c.code, 0, show(c))
+    assert.match(c.stdout, new RegExp(`cancelled 1 job \\(${ids[0]}\\)`))
+    await waitFor(() => cluster!.queue() === '', 10_000, 'the queue to empty')
+    assert.not.ok(p.exists('.auton/staging'))
+    assert.not.ok(p.exists('.auton/slurm-jobs.json'))
+  } finally {
+    p.remove()
+  }
+})
+
+t.run()
+
