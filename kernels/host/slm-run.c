@@ -9,6 +9,9 @@
  *       prints the logits after each prompt token: one line of vocab floats (%.9g) per token
  *   slm-run MODEL.gguf --ppl FILE.txt [--max-tokens N]
  *       prints {"ppl":..., "nll":..., "tokens":..., ...} for the text in FILE
+ *   slm-run --selfcheck
+ *       runs every dot-product path this CPU has against the portable reference
+ *       (kernels/inference/dot.h) and prints which path the forward pass uses
  *
  * Timing goes to stderr (SLM_INFO=1 also prints the model description). The GGUF
  * is read into memory and used in place, exactly as the kernels use their
@@ -25,6 +28,7 @@
 #include <time.h>
 
 #include "../inference/slm.h"
+#include "../inference/dot.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -110,6 +114,21 @@ static int run_ppl(const char *path, long max_tokens) {
     return 0;
 }
 
+static int selfcheck(void) {
+    const char *bad = "";
+    long n = dot_selfcheck(&bad);
+    const dot_impl *all[8];
+    int k = dot_impls(all, 8);
+    if (n < 0) {
+        printf("selfcheck: %s differs from portable\n", bad);
+        return 1;
+    }
+    printf("selfcheck: %ld results bit-identical across", n);
+    for (int i = 0; i < k; i++) printf(" %s", all[i]->name);
+    printf("; using %s\n", dot_best()->name);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *model = NULL, *prompt = NULL, *ppl = NULL;
     long n = 32, topk = 0, max_tokens = 0;
@@ -128,6 +147,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--ids")) want_ids = 1;
         else if (!strcmp(a, "--tokenize")) tokenize = 1;
         else if (!strcmp(a, "--logits")) want_logits = 1;
+        else if (!strcmp(a, "--selfcheck")) return selfcheck();
         else if (a[0] != '-' && !model) model = a;
         else die("unknown or incomplete option %s%s (see the usage in kernels/host/slm-run.c)", a, "");
     }

@@ -2,58 +2,14 @@
 #include "model.h"
 #include "slm_math.h"
 #include "klib.h"
+#include "fp16.h"
+#include "dot.h"
 
 #ifdef _OPENMP /* host builds only; the kernels are single-threaded */
 #define PARALLEL_ROWS(rows, cols) _Pragma("omp parallel for schedule(static) if((long)(rows) * (cols) >= 65536)")
 #else
 #define PARALLEL_ROWS(rows, cols)
 #endif
-
-#define QK 32 /* elements per Q8_0/Q4_0 block */
-
-typedef union { float f; uint32_t u; } f32bits;
-
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-
-/* fp16 -> fp32 without branches or tables: move the bits into place and let one
- * multiply by 2^112 fix the exponent (exact, subnormals included). */
-static inline float h2f(uint16_t h) {
-    f32bits o = {.u = (uint32_t)(h & 0x7fff) << 13};
-    o.f *= 0x1p112f;
-    o.u |= (o.f >= 65536.0f ? 255u << 23 : 0) | (uint32_t)(h & 0x8000) << 16; /* inf/nan; sign */
-    return o.f;
-}
-
-/* Rounding a float to the nearest fp16 value (ties to even), kept as a float.
- * In fp16's normal range (and for 0) that is rounding the mantissa to 10 bits,
- * branch-free so loops vectorize; elsewhere round_fp16 takes the exact path. */
-static inline int fp16_fast_ok(float x) {
-    f32bits b = {.f = x};
-    uint32_t a = b.u & 0x7fffffff;
-    return a == 0 || (a - 0x38800000u) < (0x477ff000u - 0x38800000u);
-}
-
-static inline float round_fp16_fast(float x) {
-    f32bits b = {.f = x};
-    b.u = (b.u + 0xfff + ((b.u >> 13) & 1)) & ~0x1fffu;
-    return b.f;
-}
-
-static inline float round_fp16(float x) {
-    return fp16_fast_ok(x) ? round_fp16_fast(x) : slm_fp16_to_fp32(slm_fp32_to_fp16(x));
-}
-
-/* acc[i] = fp16(y[i]) for a vector: the fast rounding for all, redone exactly if
- * any value is outside fp16's normal range. */
-static void round_fp16_vec(float *acc, const float *y, int n) {
-    int slow = 0;
-    for (int i = 0; i < n; i++) {
-        slow |= !fp16_fast_ok(y[i]);
-        acc[i] = round_fp16_fast(y[i]);
-    }
-    if (slow)
-        for (int i = 0; i < n; i++) acc[i] = round_fp16(y[i]);
-}
 
 /* ---- vector kernels ---- */
 
@@ -63,35 +19,6 @@ static void rmsnorm(float *out, const float *x, const float *w, int n, float eps
     for (int i = 0; i < n; i++) sum += (double)(x[i] * x[i]);
     float scale = 1.0f / slm_sqrtf((float)(sum / n + eps));
     for (int i = 0; i < n; i++) out[i] = (x[i] * scale) * w[i];
-}
-
-/* Activation -> Q8_0, like ggml's AVX2 quantize_row_q8_0: d = amax/127 stored as
- * fp16, values round(x * 127/amax) to nearest even. */
-static void quantize_q8_0(const float *x, int n, int16_t *q, float *d) {
-    for (int b = 0; b < n / QK; b++) {
-        const float *xb = x + b * QK;
-        float amax = 0.0f;
-        for (int j = 0; j < QK; j++) {
-            float a = xb[j] < 0 ? -xb[j] : xb[j];
-            if (a > amax) amax = a;
-        }
-        float id = amax != 0.0f ? 127.f / amax : 0.0f;
-        d[b] = round_fp16(amax / 127.f);
-        for (int j = 0; j < QK; j++) q[b * QK + j] = (int16_t)slm_roundf_even(xb[j] * id);
-    }
-}
-
-/* Float dot products keep 32 partial sums so the compiler can use 4 independent
- * SIMD accumulators (a single chain would wait on each add). */
-static float dot_f32(const float *w, const float *x, int n) {
-    float acc[32] = {0};
-    int i = 0;
-    for (; i + 32 <= n; i += 32)
-        for (int k = 0; k < 32; k++) acc[k] += w[i + k] * x[i + k];
-    float sum = 0.0f;
-    for (; i < n; i++) sum += w[i] * x[i];
-    for (int k = 0; k < 32; k++) sum += acc[k];
-    return sum;
 }
 
 static float dot_f16(const uint8_t *w, const float *x, int n) {
@@ -104,80 +31,36 @@ static float dot_f16(const uint8_t *w, const float *x, int n) {
     return sum + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-/* Quantized dots use GNU C vector types (AVX2/AVX-512, SSE, NEON, or plain scalar
- * code where there is no SIMD). Activations come as int16; every int8 x int8
- * product fits int16 exactly (|w| <= 128, |x| <= 127) and so does the sum of two,
- * so a block is 16 exact int16 partial sums, scaled by d_w * d_x into 16 float
- * accumulators, with one horizontal sum at the end — ggml's arithmetic. */
-typedef int8_t i8x16 __attribute__((vector_size(16)));
-typedef uint8_t u8x16 __attribute__((vector_size(16)));
-typedef int16_t i16x16 __attribute__((vector_size(32)));
-typedef float f32x16 __attribute__((vector_size(64)));
-
-/* (Vectors stay inside these functions: passing them by value would make the
- * ABI depend on -mavx.) */
-
-/* Q8_0 block: fp16 d, then 32 int8 values. */
-static float dot_q8_0(const uint8_t *w, const int16_t *x, const float *xd, int n) {
-    f32x16 acc = {0};
-    for (int b = 0; b < n / QK; b++, w += 34, x += QK) {
-        i8x16 w0, w1;
-        i16x16 x0, x1;
-        __builtin_memcpy(&w0, w + 2, 16);
-        __builtin_memcpy(&w1, w + 18, 16);
-        __builtin_memcpy(&x0, x, 32);
-        __builtin_memcpy(&x1, x + 16, 32);
-        i16x16 part = __builtin_convertvector(w0, i16x16) * x0 + __builtin_convertvector(w1, i16x16) * x1;
-        acc += __builtin_convertvector(part, f32x16) * (h2f(rd16(w)) * xd[b]);
-    }
-    float sum = 0.0f;
-    for (int k = 0; k < 8; k++) sum += acc[k] + acc[k + 8];
-    return sum;
-}
-
-/* Q4_0 block: fp16 d, 16 bytes; byte j holds element j (low nibble) and j+16
- * (high nibble), each stored +8. */
-static float dot_q4_0(const uint8_t *w, const int16_t *x, const float *xd, int n) {
-    f32x16 acc = {0};
-    for (int b = 0; b < n / QK; b++, w += 18, x += QK) {
-        u8x16 q;
-        i16x16 x0, x1;
-        __builtin_memcpy(&q, w + 2, 16);
-        __builtin_memcpy(&x0, x, 32);
-        __builtin_memcpy(&x1, x + 16, 32);
-        i16x16 lo = __builtin_convertvector(q & 15, i16x16) - 8, hi = __builtin_convertvector(q >> 4, i16x16) - 8;
-        i16x16 part = lo * x0 + hi * x1;
-        acc += __builtin_convertvector(part, f32x16) * (h2f(rd16(w)) * xd[b]);
-    }
-    float sum = 0.0f;
-    for (int k = 0; k < 8; k++) sum += acc[k] + acc[k + 8];
-    return sum;
-}
-
 /* out[rows] = W[rows, cols] x[cols]. Quantized weights see x quantized to Q8_0,
  * F16 weights see x rounded to fp16 (ggml's vec_dot_type for each). */
 static void matvec(slm_state *s, float *out, const slm_mat *W, const float *x) {
     int rows = W->rows, cols = W->cols;
     const uint8_t *data = W->data;
     size_t rb = W->row_bytes;
-    if (W->type == GGML_F32) {
+    const dot_impl *dot = dot_best();
+    if (W->type == GGML_F32 && dot->f32_rows) {
+        dot->f32_rows(out, data, rb, rows, x, cols);
+    } else if (W->type == GGML_F32) {
         PARALLEL_ROWS(rows, cols)
-        for (int r = 0; r < rows; r++) out[r] = dot_f32((const float *)(data + r * rb), x, cols);
+        for (int r = 0; r < rows; r++) out[r] = dot->f32((const float *)(data + r * rb), x, cols);
     } else if (W->type == GGML_F16) {
         float *xh = s->xh;
         for (int i = 0; i < cols; i++) xh[i] = round_fp16(x[i]);
         PARALLEL_ROWS(rows, cols)
         for (int r = 0; r < rows; r++) out[r] = dot_f16(data + r * rb, xh, cols);
     } else {
-        quantize_q8_0(x, cols, s->aq, s->ad);
-        const int16_t *xq = s->aq;
-        const float *xd = s->ad;
-        if (W->type == GGML_Q8_0) {
-            PARALLEL_ROWS(rows, cols)
-            for (int r = 0; r < rows; r++) out[r] = dot_q8_0(data + r * rb, xq, xd, cols);
+        /* s->aq holds the values (cols bytes), then the sums of 4 (cols bytes) */
+        int32_t *s4 = (int32_t *)(s->aq + cols);
+        quantize_q8_0(x, cols, s->aq, s->ad, s4);
+        q8_act act = {s->aq, s->ad, s4};
+        float (*fn)(const uint8_t *, const q8_act *, int) = W->type == GGML_Q8_0 ? dot->q8_0 : dot->q4_0;
+        void (*rows_fn)(float *, const uint8_t *, size_t, int, const q8_act *, int) =
+            W->type == GGML_Q8_0 ? dot->q8_0_rows : dot->q4_0_rows;
+        if (rows_fn) {
+            rows_fn(out, data, rb, rows, &act, cols);
         } else {
             PARALLEL_ROWS(rows, cols)
-            for (int r = 0; r < rows; r++) out[r] = dot_q4_0(data + r * rb, xq, xd, cols);
+            for (int r = 0; r < rows; r++) out[r] = fn(data + r * rb, &act, cols);
         }
     }
 }
@@ -230,36 +113,93 @@ static void rope_apply(float *x, int n_heads, int head_dim, int rope_dim, const 
     }
 }
 
+/* Attention's elementwise work in 16-lane GNU C vectors: SSE2 / NEON registers in the
+ * kernels, AVX-512 or AVX2 on a hosted x86_64 (a clone per ISA, picked at load time),
+ * scalar code on riscv64. Every operation is lane-wise, so each lowering computes the
+ * same floats as the scalar definitions (h2f, round_fp16) element by element. Vectors
+ * only pass by pointer: a vector argument's ABI would depend on -mavx. */
+#if __STDC_HOSTED__ && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ATTN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ATTN_CLONES
+#endif
+#define VL 16
+typedef float vf __attribute__((vector_size(4 * VL)));
+typedef uint32_t vu __attribute__((vector_size(4 * VL)));
+typedef uint16_t vh __attribute__((vector_size(2 * VL)));
+
+static inline __attribute__((always_inline)) void h2f_v(vf *out, const uint16_t *p) {
+    vh h;
+    memcpy(&h, p, sizeof h);
+    vu u = __builtin_convertvector(h, vu);
+    vf f = (vf)((u & 0x7fff) << 13) * 0x1p112f;
+    *out = (vf)((vu)f | ((vu)(f >= 65536.0f) & (255u << 23)) | (u & 0x8000) << 16);
+}
+
+/* *acc = round_fp16(*y) lane by lane: the fast rounding, the exact path for lanes
+ * outside fp16's normal range. */
+static inline __attribute__((always_inline)) void round_fp16_v(vf *acc, const vf *y) {
+    vu b = (vu)*y, a = b & 0x7fffffff;
+    vu ok = (vu)(a == 0) | (vu)((a - 0x38800000u) < (0x477ff000u - 0x38800000u));
+    vf r = (vf)((b + 0xfff + ((b >> 13) & 1)) & ~0x1fffu);
+    vu bad = ~ok;
+    uint64_t w[VL / 2];
+    memcpy(w, &bad, sizeof w);
+    uint64_t any = 0;
+    for (int i = 0; i < VL / 2; i++) any |= w[i];
+    if (any)
+        for (int i = 0; i < VL; i++)
+            if (bad[i]) r[i] = round_fp16((*y)[i]);
+    *acc = r;
+}
+
 /* Attention for one query head over cached positions 0..pos, following
  * llama.cpp's CPU flash-attention kernel: q rounded to fp16, scores from fp16
  * K, online softmax, V accumulated in an fp16 vector. */
+ATTN_CLONES
 static void attend(float *out, const float *q, const uint16_t *kc, const uint16_t *vc, int kv_stride, int pos,
                    int head_dim, float *acc) {
-    float qh[512], y[512];
+    float qh[512];
     float scale = 1.0f / slm_sqrtf((float)head_dim);
+    int nv = head_dim / VL * VL; /* lanes in vectors; the rest one by one, same arithmetic */
     for (int d = 0; d < head_dim; d++) { qh[d] = round_fp16(q[d]); acc[d] = 0.0f; }
     float M = -SLM_INFINITY, S = 0.0f;
     for (int t = 0; t <= pos; t++) {
         const uint16_t *k = kc + (size_t)t * kv_stride, *v = vc + (size_t)t * kv_stride;
-        float part[16] = {0}, dot = 0.0f;
+        vf part = {0}, kv, qv, av, y;
+        float dot = 0.0f;
         int d = 0;
-        for (; d + 16 <= head_dim; d += 16)
-            for (int j = 0; j < 16; j++) part[j] += h2f(k[d + j]) * qh[d + j];
+        for (; d < nv; d += VL) { /* 16 partial sums: part[j] += k[d+j] q[d+j] */
+            h2f_v(&kv, k + d);
+            memcpy(&qv, qh + d, sizeof qv);
+            part += kv * qv;
+        }
         for (; d < head_dim; d++) dot += h2f(k[d]) * qh[d];
-        for (int j = 0; j < 16; j++) dot += part[j];
+        for (int j = 0; j < VL; j++) dot += part[j];
         float sc = dot * scale;
         float ms = 1.0f, vs = 1.0f;
         if (sc > M) { /* new maximum: rescale what was accumulated so far */
             float m_old = M;
             M = sc;
             ms = slm_expf(m_old - M);
-            for (d = 0; d < head_dim; d++) y[d] = acc[d] * ms;
-            round_fp16_vec(acc, y, head_dim);
+            for (d = 0; d < nv; d += VL) {
+                memcpy(&av, acc + d, sizeof av);
+                y = av * ms;
+                round_fp16_v(&av, &y);
+                memcpy(acc + d, &av, sizeof av);
+            }
+            for (; d < head_dim; d++) acc[d] = round_fp16(acc[d] * ms);
         } else {
             vs = slm_expf(sc - M);
         }
-        for (d = 0; d < head_dim; d++) y[d] = acc[d] + h2f(v[d]) * vs;
-        round_fp16_vec(acc, y, head_dim);
+        for (d = 0; d < nv; d += VL) {
+            memcpy(&av, acc + d, sizeof av);
+            h2f_v(&kv, v + d);
+            y = av + kv * vs;
+            round_fp16_v(&av, &y);
+            memcpy(acc + d, &av, sizeof av);
+        }
+        for (; d < head_dim; d++) acc[d] = round_fp16(acc[d] + h2f(v[d]) * vs);
         S = S * ms + vs;
     }
     float inv = S == 0.0f ? 0.0f : 1.0f / S;

@@ -67,7 +67,7 @@ typedef struct {
     float *att;            /* attention output [n_heads*head_dim] */
     float *hb, *hb2;       /* ffn hidden [ffn_dim] */
     float *logits;         /* [vocab] */
-    int16_t *aq;           /* activation quantized to Q8_0: values (int8 range) ... */
+    int8_t *aq;            /* activation quantized to Q8_0: values, then sums of 4 (dot.h) ... */
     float *ad;             /* ... and one scale per 32 */
     float *xh;             /* activation rounded to fp16, for F16 weights */
     float *rope_cs;        /* cos/sin pairs for the current position [rope_dim] */

@@ -1,5 +1,6 @@
 /* shell.c — a line-oriented serial shell. Commands are a table; each gets argv. */
 #include "shell.h"
+#include "dot.h"
 #include "klib.h"
 #include "kmodel.h"
 #include "lspci.h"
@@ -167,7 +168,21 @@ static void cmd_slm(int argc, char **argv) {
                 st.tokens, secs, secs > 0 ? (st.tokens + st.prompt_tokens) / secs : 0.0);
         return;
     }
-    kprintf("error: usage: slm info | slm query \"<prompt>\" [max_tokens]\n");
+    if (argc == 2 && strcmp(argv[1], "check") == 0) {
+        const char *bad = "";
+        long n = dot_selfcheck(&bad);
+        if (n < 0) {
+            kprintf("error: slm check: the %s dot products differ from the portable reference\n", bad);
+            return;
+        }
+        const dot_impl *all[4];
+        int k = dot_impls(all, 4);
+        kprintf("slm check: %ld dot products bit-identical across", n);
+        for (int i = 0; i < k; i++) kprintf(" %s", all[i]->name);
+        kprintf("; using %s\n", dot_best()->name);
+        return;
+    }
+    kprintf("error: usage: slm info | slm query \"<prompt>\" [max_tokens] | slm check\n");
 }
 
 struct command {
@@ -181,6 +196,7 @@ static const struct command commands[] = {
     {"lspci", "lspci", "PCI devices, described by the model when one is loaded", cmd_lspci},
     {"slm", "slm info", "embedded model metadata", cmd_slm},
     {"slm", "slm query \"<prompt>\" [n]", "complete a prompt (n tokens max, default 32)", cmd_slm},
+    {"slm", "slm check", "the SIMD dot products against the portable C reference", cmd_slm},
     {"clear", "clear", "clear the screen", cmd_clear},
     {"poweroff", "poweroff", "power the machine off", cmd_poweroff},
     {"trap", "trap", "raise a CPU exception (shows the trap handler's register dump)", cmd_trap},

@@ -114,6 +114,8 @@ test('embedded model loads and answers like the host build', async () => {
     await expectTinyModelBoot(s, k.tinyModel)
     await s.waitFor(/auton> /, 20_000)
     await expectQueryLikeHost(s, k)
+    // The NEON dot products equal the portable reference bit for bit, in the kernel itself.
+    assert.match(await s.command('slm check', { timeoutMs: 20_000 }), /slm check: \d+ dot products bit-identical across portable neon; using neon/)
     assert.is(await s.poweroff(), 0)
   } finally {
     await s.kill()

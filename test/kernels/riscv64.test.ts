@@ -102,6 +102,8 @@ test('embedded model loads and answers like the host build', async () => {
     await expectTinyModelBoot(s, k.tinyModel)
     await s.waitFor(/auton> /, 20_000)
     await expectQueryLikeHost(s, k)
+    // rv64gc has no SIMD path: the forward pass runs the portable reference.
+    assert.match(await s.command('slm check', { timeoutMs: 20_000 }), /slm check: \d+ dot products bit-identical across portable; using portable/)
     assert.is(await s.poweroff(), 0)
   } finally {
     await s.kill()

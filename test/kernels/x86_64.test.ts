@@ -98,6 +98,8 @@ test('embedded model loads, describes the e1000e and answers like the host build
     await s.waitFor(/auton> /, 20_000)
 
     const completion = await expectQueryLikeHost(s, k)
+    // The SSE2 dot products equal the portable reference bit for bit, in the kernel itself.
+    assert.match(await s.command('slm check', { timeoutMs: 20_000 }), /slm check: \d+ dot products bit-identical across portable sse2; using sse2/)
     // The boot-time description asked the same greedy question (with a longer cap; control
     // characters shown as '?').
     const shown = completion.trimStart().replace(/[\x00-\x1f\x7f]/g, '?')
