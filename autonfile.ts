@@ -23,7 +23,7 @@ const cfg = modelConfig(
   preset === 'agent' ? architect({ stats: corpus.outputs[3], paramBudget: 2_000_000, vocabSize }) : preset,
 )
 const trainBin = trainer()
-const ckpt = checkpoint(cfg, bins, trainBin)
+const ckpt = checkpoint(cfg, bins, trainBin, config().slm) // [slm] executor, resources: where it trains
 const metrics = evaluation(ckpt, tok, bins, corpus, trainBin)
 
 const ggufs = (['f32', 'q8_0', 'q4_0'] as const).map((t) => gguf(t, ckpt, tok, cfg))

@@ -75,6 +75,16 @@ const Config = z.object({
       preset: z.string().default('micro'),
       /** Executor for the pipeline's heavy steps (training): 'local' or a name from [executors]. */
       executor: z.string().default('local'),
+      /** What training asks of that executor (SLURM: --cpus-per-task, --mem, --gpus, --time), e.g. { cpus = 16, mem = "32G", time = "2h" }. */
+      resources: z
+        .object({
+          cpus: z.number().int().positive().optional(),
+          mem: z.string().regex(/^\d+\s*[KMGT]?i?B?$/i, 'like "500M" or "32G"').optional(),
+          gpus: z.number().int().nonnegative().optional(),
+          time: z.string().optional(),
+        })
+        .strict()
+        .prefault({}),
     })
     .prefault({}),
 })

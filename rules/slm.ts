@@ -4,7 +4,7 @@
 // Function recipes call the stage code in SLM/tools in-process (dynamic imports, so each
 // recipe's key covers exactly the modules it runs: editing a stage's code reruns that stage).
 
-import { target, sh, type TargetHandle } from 'auton'
+import { target, sh, type TargetHandle, type Resources } from 'auton'
 
 const DATA = 'SLM/datasets'
 const MODELS = 'SLM/models'
@@ -93,14 +93,21 @@ export function trainer(): TargetHandle {
   })
 }
 
-/** Train from scratch; progress (step, loss, tokens/s) shows in auton's live status. */
-export function checkpoint(cfg: TargetHandle, bins: TargetHandle, bin: TargetHandle): TargetHandle {
+/**
+ * Train from scratch; progress (step, loss, tokens/s) shows in auton's live status.
+ * `executor`/`resources`: where it trains (e.g. a SLURM cluster, `[slm] executor`); not in the key.
+ */
+export function checkpoint(
+  cfg: TargetHandle, bins: TargetHandle, bin: TargetHandle, on: { executor?: string; resources?: Resources } = {},
+): TargetHandle {
   const dir = cfg.outputs[0].replace(/\/config\.json$/, '')
   const [train, val] = bins.outputs
   return target('checkpoint', {
     inputs: [cfg, bins, bin],
     outputs: [`${dir}/model.safetensors`, `${dir}/train_log.jsonl`],
     pool: 'train',
+    executor: on.executor,
+    resources: on.resources,
     description: 'train the llama-style model from scratch (AdamW, cosine schedule)',
     run: sh`${bin} --config ${cfg} --train ${train} --val ${val} --out ${dir}`,
   })

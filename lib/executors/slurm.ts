@@ -488,6 +488,8 @@ keep=' ${names.join(' ')} '
     case "$keep" in *" $v "*) ;; *) unset "$v" ;; esac
   done
   unset v keep
+  # OpenMP programs use the CPUs the job was given, not every core of the node
+  if [ -n "\${SLURM_CPUS_PER_TASK:-}" ] && [ -z "\${OMP_NUM_THREADS+x}" ]; then export OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK; fi
   cd -- ${q(f.farm)} || exit 126
   set -euo pipefail
   . ${q(f.recipe)}
