@@ -33,7 +33,6 @@ export const MASKED = -1e9
 type Attr = AttributeMsg
 const int = (name: string, i: number): Attr => ({ name, type: ATTR_TYPE.INT, i })
 const ints = (name: string, v: number[]): Attr => ({ name, type: ATTR_TYPE.INTS, ints: v })
-const tensorAttr = (name: string, t: TensorMsg): Attr => ({ name, type: ATTR_TYPE.TENSOR, t })
 
 class Graph {
   readonly nodes: NodeMsg[] = []
