@@ -5,8 +5,10 @@
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { existsSync, readdirSync } from 'node:fs'
-import { Project, show, waitFor, collect } from '../helpers/project.js'
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { Project, show, waitFor, collect, REPO } from '../helpers/project.js'
 import { SlurmCluster } from '../helpers/slurm.js'
 
 let cluster: SlurmCluster | undefined
@@ -272,6 +274,44 @@ t('auton cancel scancels the jobs of a crashed build and removes its staging', a
     await waitFor(() => cluster!.queue() === '', 10_000, 'the queue to empty')
     assert.not.ok(p.exists('.auton/staging'))
     assert.not.ok(p.exists('.auton/slurm-jobs.json'))
+  } finally {
+    p.remove()
+  }
+})
+
+t('the pipeline trains on the cluster (smoke preset) and the x86_64 kernel boots with that model', async () => {
+  // a copy of this repository, as test/rules/pipeline.test.ts makes one
+  const p = new Project()
+  try {
+    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' })
+      .split('\n').filter((f) => f && !f.startsWith('test/') && !f.startsWith('bench/'))
+    for (const f of files) {
+      mkdirSync(dirname(p.path(f)), { recursive: true })
+      try { copyFileSync(join(REPO, f), p.path(f)) } catch { /* deleted in the work tree */ }
+    }
+    rmSync(p.path('node_modules'), { recursive: true })
+    symlinkSync(join(REPO, 'node_modules'), p.path('node_modules'))
+    symlinkSync(join(REPO, 'dist'), p.path('dist'))
+    const toml = readFileSync(p.path('auton.toml'), 'utf8')
+      .replace(/preset = "micro"/, 'preset = "smoke"\nexecutor = "cluster"\nresources = { cpus = 2, mem = "1G", time = "10m" }')
+    writeFileSync(p.path('auton.toml'), toml + '\n[executors.cluster]\nkind = "slurm"\n')
+    const t0 = Date.now()
+    const r = await p.run(['build', '--json', 'qemu-boot-report-x86_64'], { env: env(), timeoutMs: 900_000 })
+    const ms = Date.now() - t0
+    assert.is(r.code, 0, r.stderr + r.stdout.slice(-3000))
+    assert.ok(r.with('ran').includes('checkpoint'), r.with('ran').join(' '))
+    const log = p.read('.auton/logs/checkpoint.log')
+    assert.match(log, /# slurm: job \d+ \(auton-\w+\) on cluster: sbatch --cpus-per-task=2 --mem=1G --time=10/)
+    assert.match(log, /# slurm: job \d+ COMPLETED/)
+    assert.match(log, /auton:progress \{"step"/) // the trainer's own progress lines, tailed from the job
+    assert.ok(p.exists('SLM/models/smoke/model.safetensors') && p.exists('SLM/models/smoke/train_log.jsonl'))
+    const report = JSON.parse(p.read('reports/qemu-boot-x86_64.json'))
+    assert.ok(report.allMatchHost, 'the kernel answers like the host with the model trained on the cluster')
+    console.log(`  pipeline to the x86_64 boot report with training on the cluster: ${ms} ms`)
+    // the key does not depend on the executor: a local build trains nothing
+    const local = await p.run(['build', '--json', '--executor', 'local', 'qemu-boot-report-x86_64'], { env: env(), timeoutMs: 120_000 })
+    assert.is(local.code, 0, local.stderr)
+    assert.is(local.summary!.ran, 0, local.with('ran').join(' '))
   } finally {
     p.remove()
   }
