@@ -28,8 +28,9 @@ export type Decision =
 
 export interface RebuildContext {
   world: KeyWorld
-  state: State
-  cache?: LocalCache
+  /** Only its records are read. */
+  state: Pick<State, 'records'>
+  cache?: Pick<LocalCache, 'getAction'>
 }
 
 /** `pendingUpstream`: dependencies that would run first (dry runs, explain); empty in a real build. */
@@ -56,12 +57,11 @@ function staleness(parts: Parts, rec: TargetRecord | undefined, c: RebuildContex
   if (!rec.parts) return ['it was recorded by an older auton']
   const why = diffParts(parts, rec.parts)
   if (why.length) return why
-  const hash = (p: string) => c.state.stat.hash(p.startsWith('/') ? p : join(c.world.root, p))
   for (const [p, h] of Object.entries(rec.discovered)) {
-    if (hash(p) !== h) why.push(`discovered input '${p}' changed`)
+    if (hashOf(p, c) !== h) why.push(`discovered input '${p}' changed`)
   }
   for (const [o, h] of Object.entries(rec.outputs)) {
-    const now = hash(o)
+    const now = hashOf(o, c)
     if (now === undefined) why.push(`output '${o}' is missing`)
     else if (now !== h) why.push(`output '${o}' was modified outside the build`)
   }
@@ -85,6 +85,7 @@ export function discoveredMatch(a: ActionRecord, c: RebuildContext): boolean {
   return Object.entries(a.discovered).every(([p, h]) => hashOf(p, c) === h)
 }
 
+/** Every file the rebuilder looks at goes through the world (the build's stat cache; a map in tests). */
 function hashOf(p: string, c: RebuildContext): string | undefined {
-  return c.state.stat.hash(p.startsWith('/') ? p : join(c.world.root, p))
+  return c.world.hash(p.startsWith('/') ? p : join(c.world.root, p))
 }
