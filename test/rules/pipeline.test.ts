@@ -25,7 +25,8 @@ symlinkSync(join(REPO, 'node_modules'), p.path('node_modules'))
 symlinkSync(join(REPO, 'dist'), p.path('dist'))
 writeFileSync(p.path('auton.toml'), readFileSync(p.path('auton.toml'), 'utf8').replace(/preset = "micro"/, 'preset = "smoke"'))
 
-const TARGETS = ['qemu-boot-report-x86_64', 'eval', 'quantized']
+// kernel-aarch64.elf: a second arch, to show what an edit of one arch's build does not touch
+const TARGETS = ['qemu-boot-report-x86_64', 'kernel-aarch64.elf', 'eval', 'quantized']
 const build = () => p.run(['build', '--json', ...TARGETS], { timeoutMs: 600_000 })
 
 test.after(() => p.remove())
@@ -66,6 +67,28 @@ test('the eval code edited: only eval reruns', async () => {
   const r = await build()
   assert.is(r.code, 0, r.stderr)
   assert.equal(r.with('ran'), ['eval'])
+})
+
+test("one arch's build description edited (QEMU memory): that arch's boot report reruns, nothing else", async () => {
+  const file = p.path('kernels/x86_64/build.ts')
+  const text = readFileSync(file, 'utf8')
+  assert.match(text, "'-m', '256M'")
+  writeFileSync(file, text.replace("'-m', '256M'", "'-m', '200M'"))
+  const dry = await p.run(['build', '--json', '-n', ...TARGETS])
+  assert.equal(dry.with('would-run'), ['qemu-boot-report-x86_64'], dry.stdout)
+  const r = await build()
+  assert.is(r.code, 0, r.stderr)
+  assert.equal(r.with('ran'), ['qemu-boot-report-x86_64'])
+  assert.match(JSON.parse(p.read('reports/qemu-boot-x86_64.json')).transcript, /SLM: Neural backend ready/)
+})
+
+test('the GGUF reader edited: every recipe that runs it reruns, and early cutoff stops there', async () => {
+  appendFileSync(p.path('SLM/tools/gguf-read.ts'), '\n// edited by the pipeline test\n')
+  const r = await build()
+  assert.is(r.code, 0, r.stderr)
+  // the exports validate with it, the boot report reads the model's provenance with it;
+  // the GGUFs come out byte-identical, so the kernels are not relinked
+  assert.equal(r.with('ran'), ['gguf-f32', 'gguf-q4_0', 'gguf-q8_0', 'qemu-boot-report-x86_64'])
 })
 
 test('the corpus recipe changed: everything downstream rebuilds, the kernel objects do not', async () => {
