@@ -20,6 +20,10 @@ export function cancelCommand(root: string): number {
       try {
         execFileSync('scancel', ids, { stdio: ['ignore', 'inherit', 'pipe'], timeout: 60_000 })
       } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          console.error(`auton cancel: scancel is not installed here; cancel jobs ${ids.join(' ')} from a machine with the SLURM client`)
+          return 1
+        }
         const err = (e as { stderr?: Buffer }).stderr?.toString().trim()
         // a job that already ended is not an error; a controller we cannot reach is
         if (err && !/Invalid job id|already completed/i.test(err)) {

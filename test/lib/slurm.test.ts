@@ -6,10 +6,19 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { Project, show, waitFor, collect, REPO } from '../helpers/project.js'
 import { SlurmCluster } from '../helpers/slurm.js'
+import { SlurmExecutor, resourceArgs, slurmTime } from '../../lib/executors/slurm.js'
+import { makeFarm, moveOutputs } from '../../lib/executors/staging.js'
+import { shellCommand } from '../../lib/runners/command.js'
+import { createBudget } from '../../lib/budget.js'
+import type { Node } from '../../lib/graph.js'
+import type { RecipeContext } from '../../lib/recipe.js'
+import type { AutonConfig } from '../../lib/config.js'
+import { tmpdir } from 'node:os'
+import { setMaxListeners } from 'node:events'
 
 let cluster: SlurmCluster | undefined
 let startError: Error | undefined
@@ -279,6 +288,71 @@ t('auton cancel scancels the jobs of a crashed build and removes its staging', a
   }
 })
 
+t('a job that can never start (its dependency failed) fails in seconds with SLURM\'s reason and is cancelled', async () => {
+  const p = project()
+  try {
+    // a job that failed, for the other one to depend on
+    const id = execFileSync('sbatch', ['--parsable', '-o', '/dev/null', '--wrap', 'false'], { cwd: p.dir, env: { ...process.env, ...env() }, encoding: 'utf8' }).trim()
+    await waitFor(() => cluster!.allJobs().some((l) => l.startsWith(`${id} `) && l.endsWith('FAILED')), 20_000, 'the first job to fail')
+    p.write('auton.toml', `${TOML}\n[executors.stuck]\nkind = "slurm"\nsbatch_args = ["--dependency=afterok:${id}"]\n`)
+    p.write('autonfile.ts', `import { target, sh } from 'auton'\ntarget('never', { outputs: ['out/never.txt'], executor: 'stuck', run: sh\`touch out/never.txt\` })\n`)
+    const t0 = Date.now()
+    const r = await build(p, ['never'])
+    const ms = Date.now() - t0
+    assert.is(r.code, 1, show(r))
+    const e = r.events.find((x) => x.type === 'target' && x.name === 'never')!
+    assert.match(String(e.error), /can never start: SLURM says DependencyNeverSatisfied/)
+    assert.ok(ms < 15_000, `took ${ms} ms`)
+    await waitFor(() => cluster!.queue() === '', 10_000, 'the stuck job to be cancelled')
+    console.log(`  never-startable job failed in ${ms} ms`)
+  } finally {
+    p.remove()
+  }
+})
+
+t('20 trivial jobs drain in seconds each, with one status query per tick for all of them', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'auton-slurm-drain-'))
+  try {
+    const ex = new SlurmExecutor({
+      name: 'cluster', root, autonfile: join(root, 'autonfile.ts'), settings: { sbatch_args: [] },
+      clientEnv: { ...process.env, ...env() },
+    })
+    const ac = new AbortController()
+    setMaxListeners(100, ac.signal) // one listener per running job, as with the engine's -j 20
+    const N = 20
+    const t0 = Date.now()
+    await Promise.all(Array.from({ length: N }, (_, i) => {
+      const n = fakeNode(`t${i}`, `echo ${i} > out/t${i}.txt`, [`out/t${i}.txt`])
+      return ex.run(n, fakeCtx(n, root, ac.signal))
+    }))
+    const ms = Date.now() - t0
+    await ex.close()
+    for (let i = 0; i < N; i++) assert.is(readFileSync(join(root, `out/t${i}.txt`), 'utf8'), `${i}\n`)
+    // one squeue per tick for the whole run: about one a second, not one per job per tick
+    assert.ok(ex.queries <= ms / 1000 + 5, `${ex.queries} status queries in ${ms} ms`)
+    assert.not.ok(existsSync(join(root, '.auton/staging', ex.runId)))
+    console.log(`  ${N} trivial jobs (in-process executor) drained in ${ms} ms with ${ex.queries} squeue calls`)
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
+t('20 trivial cluster targets through auton build -j 20', async () => {
+  const decls = Array.from({ length: 20 }, (_, i) =>
+    `target('t${i}', { outputs: ['out/t${i}.txt'], executor: 'cluster', run: sh\`echo ${i} > out/t${i}.txt\` })`).join('\n')
+  const p = new Project({ 'autonfile.ts': `import { target, sh } from 'auton'\n${decls}\ntarget('all', { inputs: [${Array.from({ length: 20 }, (_, i) => `'out/t${i}.txt'`).join(', ')}] })\n`, 'auton.toml': TOML })
+  try {
+    const t0 = Date.now()
+    const r = await build(p, ['-j', '20', 'all'], 120_000)
+    const ms = Date.now() - t0
+    assert.is(r.code, 0, show(r))
+    assert.is(r.with('ran').length, 20)
+    console.log(`  20 trivial cluster targets: auton build -j 20 took ${ms} ms`)
+  } finally {
+    p.remove()
+  }
+})
+
 t('the pipeline trains on the cluster (smoke preset) and the x86_64 kernel boots with that model', async () => {
   // a copy of this repository, as test/rules/pipeline.test.ts makes one
   const p = new Project()
@@ -318,4 +392,67 @@ t('the pipeline trains on the cluster (smoke preset) and the x86_64 kernel boots
 })
 
 t.run()
+
+// ── the pieces, without a cluster ──────────────────────────────────────────────────────
+const u = suite('SLURM executor pieces')
+
+u('resources map to sbatch flags; bad values are refused with what to write', () => {
+  assert.equal(resourceArgs({ cpus: 16, mem: '32G', gpus: 1, time: '2h' }), ['--cpus-per-task=16', '--mem=32G', '--gpus=1', '--time=120'])
+  assert.equal(resourceArgs({ mem: '500' }), ['--mem=500M'])
+  assert.equal(resourceArgs({}), [])
+  assert.is(slurmTime('30m'), '30')
+  assert.is(slurmTime('90s'), '2')
+  assert.is(slurmTime('1d'), '1440')
+  assert.is(slurmTime('01:30:00'), '01:30:00')
+  assert.is(slurmTime('2-12'), '2-12')
+  assert.throws(() => resourceArgs({ cpus: 0 }), /positive integer/)
+  assert.throws(() => resourceArgs({ mem: 'lots' }), /'500M' or '32G'/)
+  assert.throws(() => slurmTime('soon'), /'30m', '2h'/)
+})
+
+u('the staging farm: output ancestors are real dirs, everything else links into the project, outputs absent', () => {
+  const root = mkdtempSync(join(tmpdir(), 'auton-farm-'))
+  try {
+    for (const f of ['src/a.c', 'out/old.txt', 'out/sub/keep.txt', 'out/x.txt', 'README']) {
+      mkdirSync(dirname(join(root, f)), { recursive: true })
+      writeFileSync(join(root, f), f)
+    }
+    mkdirSync(join(root, '.auton'))
+    const farm = join(root, '.auton/staging/r/t')
+    makeFarm(root, farm, ['out/x.txt', 'out/new/deep.bin', 'top.txt'])
+    assert.ok(lstatSync(join(farm, 'out')).isDirectory() && !lstatSync(join(farm, 'out')).isSymbolicLink())
+    assert.ok(lstatSync(join(farm, 'out/new')).isDirectory(), 'an ancestor the project lacks is made')
+    assert.is(readlinkSync(join(farm, 'src')), join(root, 'src'))
+    assert.is(readlinkSync(join(farm, 'out/old.txt')), join(root, 'out/old.txt'))
+    assert.is(readlinkSync(join(farm, 'out/sub')), join(root, 'out/sub'))
+    assert.not.ok(existsSync(join(farm, 'out/x.txt')), 'a declared output starts absent')
+    assert.not.ok(existsSync(join(farm, '.auton')), 'build state is left out')
+    writeFileSync(join(farm, 'out/x.txt'), 'new x')
+    mkdirSync(join(farm, 'out/new'), { recursive: true })
+    writeFileSync(join(farm, 'out/new/deep.bin'), 'deep')
+    writeFileSync(join(farm, 'top.txt'), 'top')
+    moveOutputs(farm, root, ['out/x.txt', 'out/new/deep.bin', 'top.txt'])
+    assert.is(readFileSync(join(root, 'out/x.txt'), 'utf8'), 'new x')
+    assert.is(readFileSync(join(root, 'out/new/deep.bin'), 'utf8'), 'deep')
+    assert.is(readFileSync(join(root, 'src/a.c'), 'utf8'), 'src/a.c', 'sources untouched')
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
+u.run()
+
+function fakeNode(name: string, text: string, outputs: string[]): Node {
+  return {
+    name, deps: [], sources: [], upstreamFiles: [],
+    decl: { name, inputs: [], outputs, recipe: shellCommand(text), pool: undefined, env: [], passEnv: [], secrets: [], executor: 'cluster', resources: {}, retries: 0, params: {}, tools: [], depfile: undefined, isDefault: false, description: undefined, site: 'test' },
+  } as unknown as Node
+}
+
+function fakeCtx(n: Node, root: string, signal: AbortSignal): RecipeContext {
+  return {
+    name: n.name, cwd: root, inputs: [], outputs: n.decl.outputs, params: {}, env: { PATH: process.env.PATH! },
+    config: {} as AutonConfig, signal, log: () => {}, progress: () => {}, budget: createBudget(undefined),
+  }
+}
 
