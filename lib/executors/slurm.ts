@@ -119,6 +119,7 @@ export class SlurmExecutor implements Executor {
   private logTimer: NodeJS.Timeout | undefined
   private delay: number
   private failures = 0
+  private querying = false
   private toCancel = new Set<string>()
   private cancelTimer: NodeJS.Timeout | undefined
   private closed = false
@@ -204,10 +205,8 @@ export class SlurmExecutor implements Executor {
   async close(): Promise<void> {
     this.closed = true
     for (const j of this.jobs.values()) if (!j.cancelling) this.requestCancel(j, 0)
-    if (this.cancelTimer) {
-      clearTimeout(this.cancelTimer)
-      await this.flushCancel()
-    }
+    if (this.cancelTimer) clearTimeout(this.cancelTimer)
+    await this.flushCancel() // everything still queued, in one scancel
     const wait = this.o.cancelWaitMs ?? 5000
     await Promise.race([Promise.all([...this.settled]), sleep(wait + 500)])
     this.stop()
@@ -254,8 +253,11 @@ export class SlurmExecutor implements Executor {
   private async tick(): Promise<void> {
     this.timer = undefined
     if (this.jobs.size === 0) return
+    if (this.querying) return this.schedule(this.min) // never two squeue calls at once
     this.queries++
+    this.querying = true
     const q = await this.command('squeue', ['-h', '--states=all', `--name=${this.jobName}`, '-o', '%i|%T|%r'], this.clientExtras())
+    this.querying = false
     if (q.code !== 0) {
       this.failures++
       const msg = q.stderr.trim() || `squeue exited with ${q.code}`
