@@ -63,7 +63,6 @@ export interface LocalCacheOptions {
   emit?: Emit
 }
 
-export class CacheCorrupt extends Error {}
 
 export class LocalCache {
   /** Blobs found corrupt (and removed) during this process. */

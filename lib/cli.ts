@@ -31,7 +31,6 @@ commands:
   explain <target>      say why a target would rebuild
   clean [targets…]      delete outputs and build state (the cache is kept)
   cache stats|prune     show or shrink the local artifact cache
-  gguf <file>           validate a GGUF file and print its metadata and tensor table
   cancel                scancel the cluster jobs a crashed build left behind, remove its staging
   provenance <file>     print an in-toto / SLSA provenance statement of a built file (--digest: its sha256)
   why <file>            show what a built file was made from, down to its sources, as a tree
@@ -64,7 +63,6 @@ Exit status: 0 when every requested target is built, 1 when anything failed, 130
   graph: `usage: auton graph [targets…] [--format dot|mermaid|json] [-f PATH]\n\nPrints the graph of the given targets (default: all).`,
   explain: `usage: auton explain <target> [-f PATH]\n\nSays whether the target is up to date and, if not, which input, param, env var, tool or recipe changed.`,
   clean: `usage: auton clean [targets…] [-f PATH]\n\nDeletes the outputs of the given targets (default: all) and their build records.\nThe artifact cache is kept, so the next build restores instead of rebuilding.`,
-  gguf: `usage: auton gguf <file.gguf>\n\nValidates a GGUF file (refusing a malformed one with the byte offset of the fault)\nand prints its metadata and tensor table.`,
   provenance: `usage: auton provenance <output path> [--digest] [-f PATH]\n\nPrints an in-toto Statement v1 (SLSA provenance v1 predicate) for a file the last build\nmade: its sha256, every input that reached it down to the sources with their digests, and\neach step's recipe, params and tool identities, from the build journal (.auton/). Refuses a\nfile that no target built or that changed since. --digest prints the sha256 of the\nstatement's canonical JSON instead (what a GGUF records as auton.provenance.sha256).`,
   why: `usage: auton why <output path> [-f PATH]\n\nShows the lineage of a built file as a tree: the target that made it, what it read, and\nso on down to the source files, each with its digest.`,
   cache: `usage: auton cache stats\n       auton cache prune --max-size SIZE   (e.g. 500M, 2G)\n\nShows or shrinks the local artifact cache ([cache] dir in auton.toml, default cache/).`,
@@ -110,8 +108,6 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdClean(file, root, cfg, args.positionals)
       case 'cache':
         return cmdCache(root, cfg, args)
-      case 'gguf':
-        return await cmdGguf(args.positionals)
       case 'cancel':
         return (await import('./executors/cancel.js')).cancelCommand(root)
       case 'provenance':
@@ -222,7 +218,9 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
     if (interrupted) return 130
     if (result.ok && !args.values.json && !args.values['dry-run']) {
       const outs = productsOf(graph, targets)
-      if (outs.length) process.stderr.write(`outputs:\n${outs.map((o) => `  ${o}`).join('\n')}\n`)
+      const shown = outs.slice(0, 12).map((o) => `  ${o}`)
+      if (outs.length > shown.length) shown.push(`  … and ${outs.length - shown.length} more (auton list)`)
+      if (outs.length) process.stderr.write(`outputs:\n${shown.join('\n')}\n`)
     }
     return result.ok ? 0 : 1
   } finally {
@@ -399,21 +397,6 @@ function cmdCache(root: string, cfg: AutonConfig, args: Args): Promise<number> |
   }
   console.error(HELP.cache)
   return 2
-}
-
-async function cmdGguf(files: string[]): Promise<number> {
-  if (files.length !== 1) {
-    console.error(HELP.gguf)
-    return 2
-  }
-  const { describeGguf } = await import('../SLM/tools/gguf-cli.js')
-  try {
-    console.log(describeGguf(files[0]))
-    return 0
-  } catch (e) {
-    console.error(`auton gguf: ${(e as Error).message}`)
-    return 1
-  }
 }
 
 export function parseSize(s: string | undefined): number | undefined {

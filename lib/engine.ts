@@ -129,6 +129,8 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     }
     if (d.kind === 'after-upstream') throw new Error('internal: upstream pending in a real build')
     if (d.kind === 'restore' && restoreLocal(n, d.action, restoreReq(name, d.key, d.parts))) {
+      // a shared cache learns what this one holds (CI's local cache restored it, say)
+      opts.remote?.upload(d.action, opts.cache!, { ifAbsent: true })
       return done(name, 'restored', { ms: Date.now() - began, source: 'local', reason: d.reasons[0] })
     }
     if (opts.remote && opts.cache) {

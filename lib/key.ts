@@ -124,6 +124,20 @@ const LABEL: Record<string, string> = {
   recipe: 'recipe', input: 'input', code: 'code', output: 'output', param: 'param', env: 'env var', tool: 'tool',
 }
 
+/** Same parts in the same order: the key is the same (the no-op path: no strings built, nothing hashed). */
+export function sameParts(now: Parts, was: Parts): boolean {
+  let n = 0
+  for (const k in now) if (was[k] !== now[k]) return false; else n++
+  let m = 0
+  for (const _ in was) m++
+  if (m !== n) return false
+  // order: both iterate in insertion order
+  const a = Object.keys(now)
+  const b = Object.keys(was)
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
 /**
  * Every difference between the recorded parts and now, as reasons a person reads:
  * "input 'src/a.txt' changed", "param seed: 1 → 2", "env var FOO was added". Empty means

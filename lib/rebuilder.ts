@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import type { Node } from './graph.js'
 import type { State, TargetRecord } from './state.js'
 import type { ActionRecord, LocalCache } from './cache.js'
-import { diffParts, fullKeyOf, keyOf, keyParts, type KeyWorld, type Parts } from './key.js'
+import { diffParts, fullKeyOf, keyOf, keyParts, sameParts, type KeyWorld, type Parts } from './key.js'
 
 export type Decision =
   | { kind: 'up-to-date' }
@@ -55,7 +55,7 @@ export function decide(n: Node, c: RebuildContext, pendingUpstream: string[] = [
 function staleness(parts: Parts, rec: TargetRecord | undefined, c: RebuildContext): string[] {
   if (!rec) return ['it has never been built (or its last run failed or was interrupted)']
   if (!rec.parts) return ['it was recorded by an older auton']
-  const why = diffParts(parts, rec.parts)
+  const why = sameParts(parts, rec.parts) ? [] : diffParts(parts, rec.parts)
   if (why.length) return why
   for (const [p, h] of Object.entries(rec.discovered)) {
     if (hashOf(p, c) !== h) why.push(`discovered input '${p}' changed`)

@@ -1,4 +1,4 @@
-// gguf-cli.ts — `auton gguf <file>`: a GGUF file's metadata and tensor table, as text.
+// gguf-cli.ts — `slm-gguf <file>` (bin/slm-gguf.js): a GGUF file's metadata and tensor table, as text.
 // The file is fully validated first (gguf-read.ts), so a malformed file prints its error.
 
 import { readFileSync } from 'node:fs'

@@ -53,9 +53,6 @@ export interface ArchBuild {
   objcopy: string
   objcopyTarget: string
   objcopyArch: string
-  /** kernels/inference/slm.h exists: the inference core is in the tree (tests that need a
-   *  model check this). */
-  slmCore: boolean
   /** How to boot it: QEMU binary and machine arguments (serial is added by the driver). */
   qemu: { binary: string; args: string[] }
 }
@@ -106,7 +103,6 @@ export function archBuild(arch: Arch, root: string = REPO_ROOT): ArchBuild {
     objcopy: s.objcopy,
     objcopyTarget: s.objcopyTarget,
     objcopyArch: s.objcopyArch,
-    slmCore: existsSync(path.join(root, INFERENCE_DIR, 'slm.h')),
     qemu: s.qemu,
   }
 }

@@ -15,12 +15,12 @@
 import { z } from 'zod'
 import { config as currentConfig, type AutonConfig } from '../config.js'
 import type { Recipe, RecipeContext, RecipeResult, Usage } from '../recipe.js'
-import { callTool, defineTool, toJsonSchema, toolKey, toolSpec, type AgentTool, type ToolContext } from '../agent-tools.js'
-import { costUsd, priceOf } from '../providers/pricing.js'
-import type { Provider, ToolCall, ToolResult, Turn } from '../providers/provider.js'
-import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../providers/retry.js'
+import { callTool, defineTool, toJsonSchema, toolKey, toolSpec, type AgentTool, type ToolContext } from './tools.js'
+import { costUsd, priceOf } from './providers/pricing.js'
+import type { Provider, ToolCall, ToolResult, Turn } from './providers/provider.js'
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './providers/retry.js'
 import { usdText } from '../budget.js'
-import { missingOutputs, readInputs, removeOutputs, renderInputs, runCheck, writeOutput } from './agent-files.js'
+import { missingOutputs, readInputs, removeOutputs, renderInputs, runCheck, writeOutput } from './files.js'
 
 /** Bump when the way prompts are assembled changes: every agent step then re-runs once. */
 const RUNNER_VERSION = 'agent/1'
@@ -125,8 +125,8 @@ async function runAgent(spec: AgentSpec, answerSchema: Record<string, unknown> |
   }
   // the SDKs load only when a step calls a model: most builds never do, and they cost ~0.2 s
   const provider: Provider = providerName === 'anthropic'
-    ? (await import('../providers/anthropic.js')).anthropicProvider(ctx.config, who)
-    : (await import('../providers/ollama.js')).ollamaProvider(ctx.config)
+    ? (await import('./providers/anthropic.js')).anthropicProvider(ctx.config, who)
+    : (await import('./providers/ollama.js')).ollamaProvider(ctx.config)
   const scrub = scrubber(provider.secrets)
   const log = (s: string) => ctx.log(scrub(s))
   const { price, source } = priceOf(providerName, model, ctx.config.agents.prices)

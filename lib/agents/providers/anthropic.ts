@@ -8,7 +8,7 @@
 // top_p, top_k) with a 400, so an Anthropic step cannot set them.
 
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk'
-import type { AutonConfig } from '../config.js'
+import type { AutonConfig } from '../../config.js'
 import type { ChatReply, ChatRequest, Provider, Turn } from './provider.js'
 import { networkCode, retryAfterMs, retryableStatus, type Fault } from './retry.js'
 

@@ -13,9 +13,9 @@
 // so an unchanged step never calls the model again. See specs/agents.md.
 
 import type { z } from 'zod'
-import { callerFile, captureCallSite, checkOptions, declare, type Input, type TargetHandle } from './dsl.js'
-import { agentRecipe, type PromptFn } from './runners/agent.js'
-import { readFileTool, type AgentTool } from './agent-tools.js'
+import { callerFile, captureCallSite, checkOptions, declare, type Input, type TargetHandle } from '../dsl.js'
+import { agentRecipe, type PromptFn } from './runner.js'
+import { readFileTool, type AgentTool } from './tools.js'
 import type { RetryPolicy } from './providers/retry.js'
 
 export interface AgentOptions {

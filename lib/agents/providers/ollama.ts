@@ -6,7 +6,7 @@
 // (cancel + timeout) and remembers a failed response's retry-after for retry.ts.
 
 import { Ollama, type Message, type Tool } from 'ollama'
-import type { AutonConfig } from '../config.js'
+import type { AutonConfig } from '../../config.js'
 import type { ChatReply, ChatRequest, Provider, Turn } from './provider.js'
 import { networkCode, retryAfterMs, retryableStatus, type Fault } from './retry.js'
 

@@ -5,7 +5,7 @@
 // model the table does not know is priced like the most expensive one, so a budget is never
 // under-estimated; local Ollama models cost nothing.
 
-import type { AutonConfig } from '../config.js'
+import type { AutonConfig } from '../../config.js'
 
 export interface Price {
   /** USD per million input tokens. */
