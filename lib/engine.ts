@@ -68,9 +68,11 @@ export function keyWorld(g: Graph, root: string, state: State, cfg: AutonConfig,
     },
     code: new CodeGraph(root, hash, (m) => bodies.get(m) ?? []),
     // tool identity commands see what recipes see, minus any target's own variables
-    tools: new ToolIds(root, recipeEnv({ env: [], secrets: [], passEnv: [] }, cfg.build.pass_env, env)),
+    tools: new ToolIds(root, recipeEnv({ env: [], secrets: [], passEnv: [] }, cfg.build.pass_env, env, signKeyVar(cfg))),
   }
 }
+
+const signKeyVar = (cfg: AutonConfig) => (cfg.cache.sign_key_env ? [cfg.cache.sign_key_env] : [])
 
 export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> {
   const t0 = Date.now()
@@ -154,7 +156,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     const logFile = state.logPath(name)
     const executor = executors.get(n.decl.executor)
     if (!executor) return fail(name, `unknown executor '${n.decl.executor}' (define [executors.${n.decl.executor}] in auton.toml)`, 0)
-    const env = recipeEnv(n.decl, opts.config.build.pass_env)
+    const env = recipeEnv(n.decl, opts.config.build.pass_env, process.env, signKeyVar(opts.config))
     try {
       const r = await runTarget(n, { root, key, parts, reasons, state, executor, env, config: opts.config, budget, signal: abort.signal, emit })
       if (r.usage) addUsage(usage, r.usage)

@@ -8,6 +8,7 @@
 //     a command but cannot change its output, e.g. SSH_AUTH_SOCK; not keyed);
 //   - its declared `env` (keyed) and its `secrets` (never keyed, stored or shown).
 // Nothing else: `FOO=x auton build` does not reach a recipe that did not declare FOO.
+// The cache's signing key ([cache] sign_key_env) never reaches a recipe, whatever it declares.
 
 import type { TargetDecl } from './dsl.js'
 
@@ -18,7 +19,10 @@ export function passThrough(name: string, extra: readonly string[]): boolean {
 }
 
 /** The whole environment of `d`'s recipe, read from `source` (process.env). */
-export function recipeEnv(d: Pick<TargetDecl, 'env' | 'secrets' | 'passEnv'>, passEnv: readonly string[], source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function recipeEnv(
+  d: Pick<TargetDecl, 'env' | 'secrets' | 'passEnv'>, passEnv: readonly string[], source: NodeJS.ProcessEnv = process.env,
+  withhold: readonly string[] = [],
+): Record<string, string> {
   const env: Record<string, string> = {}
   const extra = [...passEnv, ...d.passEnv]
   for (const [k, v] of Object.entries(source)) if (v !== undefined && passThrough(k, extra)) env[k] = v
@@ -26,5 +30,6 @@ export function recipeEnv(d: Pick<TargetDecl, 'env' | 'secrets' | 'passEnv'>, pa
     const v = source[k]
     if (v !== undefined) env[k] = v
   }
+  for (const k of withhold) delete env[k]
   return env
 }

@@ -88,4 +88,34 @@ test('the salt is random per checkout and stable within one', () => {
   }
 })
 
+
+// Tool identities are measured once per build, not once per process: a long-lived process
+// (watch mode) sees a compiler upgrade between two builds.
+test('two builds in one process measure a tool twice', async () => {
+  const { build } = await import('../../lib/engine.js')
+  const { loadAutonfile } = await import('../../lib/load.js')
+  const { loadConfig } = await import('../../lib/config.js')
+  const { Project } = await import('../helpers/project.js')
+  const p = new Project({
+    'autonfile.ts': `import { target, sh } from 'auton'\ntarget('t', { outputs: ['out/t.txt'], tools: ['cat cc-version.txt'], run: sh\`cat cc-version.txt > out/t.txt\` })\n`,
+    'cc-version.txt': 'cc 1\n',
+  })
+  try {
+    const cfg = loadConfig(p.dir)
+    const once = async () => {
+      const { graph } = await loadAutonfile(p.path('autonfile.ts'), cfg)
+      const reasons: string[] = []
+      const r = await build(graph, { root: p.dir, targets: ['t'], config: cfg, emit: (e) => e.type === 'target' && reasons.push(`${e.status}:${e.reason ?? ''}`), jobs: 1 })
+      return { r, reasons }
+    }
+    assert.equal((await once()).reasons, ['ran:it has never been built (or its last run failed or was interrupted)'])
+    assert.equal((await once()).reasons, ['up-to-date:'])
+    p.write('cc-version.txt', 'cc 2\n')
+    assert.equal((await once()).reasons, ["ran:tool 'cat cc-version.txt' changed"])
+    assert.is(p.read('out/t.txt'), 'cc 2\n')
+  } finally {
+    p.remove()
+  }
+})
+
 test.run()
