@@ -104,6 +104,23 @@ target('bad', { outputs: ['out/bad.txt'], secrets: ['TOKEN'], run: sh\`echo "fai
   }
 })
 
+test('the cache signing key never reaches a recipe, even one that asks for it', async () => {
+  const p = new Project({
+    'auton.toml': '[cache]\nsign_key_env = "TEAM_KEY"\n[build]\npass_env = ["TEAM_KEY"]\n',
+    'k.sh': 'echo "key=${TEAM_KEY:-unset}"\n',
+    'autonfile.ts': `import { target, sh } from 'auton'
+target('k', { inputs: ['k.sh'], outputs: ['out/k.txt'], passEnv: ['TEAM_KEY'], secrets: ['TEAM_KEY'], run: sh\`bash k.sh > out/k.txt\` })
+`,
+  })
+  try {
+    const r = await p.run(['build', '--json', 'k'], { env: { TEAM_KEY: 'team-signing-key-0123456789' } })
+    assert.is(r.code, 0, show(r))
+    assert.is(p.read('out/k.txt'), 'key=unset\n')
+  } finally {
+    p.remove()
+  }
+})
+
 test('the masker holds back a possible prefix across chunks', () => {
   const m = createMasker(['abcdef'])
   let out = m.write('x ab')
