@@ -64,6 +64,14 @@ target('liar', {
   run: sh\`echo "made nothing"\`,
 })
 
+// makes its output, then stops the job script from writing its marker (a directory where the
+// marker's temp file goes): SLURM sees COMPLETED 0:0, as with the broken proctrack plugin
+target('ghost', {
+  outputs: ['out/ghost.txt'],
+  executor: 'cluster',
+  run: sh\`echo looks fine > out/ghost.txt; mkdir "$(pwd).exit.tmp"\`,
+})
+
 target('huge', {
   outputs: ['out/huge.txt'],
   executor: 'cluster',
@@ -206,6 +214,19 @@ t('a job that COMPLETED without its outputs is not trusted', async () => {
     assert.is(r.code, 1, show(r))
     const e = r.events.find((x) => x.type === 'target' && x.name === 'liar')!
     assert.match(String(e.error), /COMPLETED but did not produce 'out\/liar.txt'/)
+  } finally {
+    p.remove()
+  }
+})
+
+t('COMPLETED 0:0 without the job\'s own exit-status marker is not trusted', async () => {
+  const p = project()
+  try {
+    const r = await build(p, ['ghost'])
+    assert.is(r.code, 1, show(r))
+    const e = r.events.find((x) => x.type === 'target' && x.name === 'ghost')!
+    assert.match(String(e.error), /SLURM says COMPLETED 0:0 but the job never recorded the recipe's exit status/)
+    assert.not.ok(p.exists('out/ghost.txt'))
   } finally {
     p.remove()
   }
