@@ -87,7 +87,8 @@ const WHY: Record<string, string> = {
   DEADLINE: 'it missed its deadline',
 }
 
-const AUTON_BIN = fileURLToPath(new URL('../../../bin/auton.js', import.meta.url))
+/** bin/auton.js of this install, from dist/lib/executors/ (compiled) or lib/executors/ (tsx). */
+const AUTON_BIN = fileURLToPath(new URL(import.meta.url.includes('/dist/lib/') ? '../../../bin/auton.js' : '../../bin/auton.js', import.meta.url))
 
 interface Job {
   id: string
