@@ -32,9 +32,9 @@ const hello = target('hello', {
   inputs: ['src/name.txt'],
   outputs: ['out/hello.txt'],
   executor: 'cluster',
-  resources: { cpus: 2, mem: '200M', time: '5m' },
+  resources: { cpus: 2, mem: '200M', gpus: 1, time: '5m' },
   secrets: ['API_TOKEN'],
-  run: sh\`echo "token=$API_TOKEN"; printf 'hello %s job=%s cpus=%s tok=%s\\\\n' "$(cat src/name.txt)" "\\\${SLURM_JOB_ID:-}" "\\\${SLURM_CPUS_PER_TASK:-}" "\\\${#API_TOKEN}" > out/hello.txt\`,
+  run: sh\`echo "token=$API_TOKEN"; printf 'hello %s job=%s cpus=%s gpu=%s tok=%s\\\\n' "$(cat src/name.txt)" "\\\${SLURM_JOB_ID:-}" "\\\${SLURM_CPUS_PER_TASK:-}" "\\\${CUDA_VISIBLE_DEVICES:-}" "\\\${#API_TOKEN}" > out/hello.txt\`,
 })
 
 target('fn', {
@@ -135,7 +135,7 @@ t('sh and function recipes run as jobs; their job id and CPUs reach the recipe; 
     assert.is(r.code, 0, show(r))
     assert.equal(r.with('ran'), ['fn', 'hello'])
     const hello = p.read('out/hello.txt')
-    const m = /^hello world job=(\d+) cpus=2 tok=16$/.exec(hello.trim())
+    const m = /^hello world job=(\d+) cpus=2 gpu=0 tok=16$/.exec(hello.trim())
     assert.ok(m, `hello.txt: ${hello}`)
     const fn = p.read('out/fn/result.txt')
     const f = /^fn job=(\d+) cpus=1 cwd=(\S+) after: hello world/.exec(fn)
@@ -147,7 +147,7 @@ t('sh and function recipes run as jobs; their job id and CPUs reach the recipe; 
     const log = p.read('.auton/logs/hello.log')
     assert.ok(log.includes('token=***'), log)
     assert.not.ok(log.includes('tok-s3cret-value'), log)
-    assert.ok(/slurm: job \d+ .*--cpus-per-task=2 --mem=200M --time=5/.test(log), log)
+    assert.ok(/slurm: job \d+ .*--cpus-per-task=2 --mem=200M --gpus=1 --time=5/.test(log), log)
     // staging and the job ledger are gone after the build
     assert.equal(existsSync(p.path('.auton/staging')) ? readdirSync(p.path('.auton/staging')) : [], [])
     assert.not.ok(p.exists('.auton/slurm-jobs.json'))
@@ -178,7 +178,7 @@ t('--executor local runs cluster targets here, under the same key', async () => 
     const r = await build(p, ['--executor', 'local', 'local-one'])
     assert.is(r.code, 0, show(r))
     assert.equal(r.with('ran'), ['hello', 'local-one'])
-    assert.is(p.read('out/hello.txt').trim(), 'hello world job= cpus= tok=16')
+    assert.is(p.read('out/hello.txt').trim(), 'hello world job= cpus= gpu= tok=16')
     assert.is(p.read('out/local.txt').trim(), 'job=none')
     assert.is(jobsOf().length, before)
     // the key does not depend on the executor: the cluster build finds it up to date
