@@ -25,6 +25,7 @@ const HELP: Record<string, string> = {
 usage: auton <command> [options]
 
 commands:
+  init                  start a project here: a commented autonfile.ts, auton.toml, .gitignore; then build it
   build [targets…]      build targets (default: the autonfile's default targets)
   list                  list the declared targets
   graph                 print the dependency graph (--format dot|mermaid|json)
@@ -57,6 +58,7 @@ options for every command:
   -f, --file PATH       the autonfile (default: ./autonfile.ts)
 
 Exit status: 0 when every requested target is built, 1 when anything failed, 130 on Ctrl-C.`,
+  init: `usage: auton init [-f PATH]\n\nWrites a small, commented autonfile.ts (a glob input, a handle, a default target), auton.toml,\nnotes/hello.txt, tsconfig.json (when absent) and .gitignore lines for .auton/, cache/ and build/,\nthen builds once. Never overwrites: an existing autonfile.ts or auton.toml stops it.`,
   cancel: `usage: auton cancel [-f PATH]\n\nCancels (one scancel) the SLURM jobs recorded in .auton/slurm-jobs.json by a build that\ncrashed, and removes .auton/staging. A build that is still running keeps the lock: stop it first.`,
   report: `usage: auton report [-f PATH]\n\nWrites .auton/report.html: one self-contained page about the last build — its graph, a\ntimeline of what ran in parallel, what was restored from which cache, and, when present,\nthe training loss curve, eval metrics, agent cost and the QEMU boot transcript.`,
   list: `usage: auton list [-f PATH]\n\nLists every target with its outputs; * marks default targets.`,
@@ -96,6 +98,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const cfg = loadConfig(root)
     switch (command) {
+      case 'init':
+        return await (await import('./commands/init.js')).initCommand(root, file, () => cmdBuild(file, root, loadConfig(root), args))
       case 'build':
         return await cmdBuild(file, root, cfg, args)
       case 'list':
