@@ -8,6 +8,7 @@
 // and in its `run` hook: runTarget() on the target's executor, then store in the cache.
 // The states, the key and the invariants are drawn in docs/design.md.
 
+import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { closure, type Graph, type Node } from './graph.js'
 import { Scheduler, type Task } from './scheduler.js'
@@ -168,7 +169,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
           at: Date.now(),
         })
       } else if (opts.cache && r.rec) store(n, key, r.rec)
-      emit({ type: 'target', name, status: 'ran', ms: Date.now() - began, at: Date.now(), reason: reasons[0], log: logFile, usage: r.usage })
+      emit({ type: 'target', name, status: 'ran', ms: Date.now() - began, at: Date.now(), reason: reasons[0], ...(existsSync(logFile) ? { log: logFile } : {}), usage: r.usage })
       return 'ran'
     } catch (e) {
       const spent = (e as { usage?: Usage }).usage

@@ -19,7 +19,7 @@ import type { Budget, RecipeContext, Usage } from './recipe.js'
 import type { Executor } from './executor.js'
 import { fullKeyOf, type Parts } from './key.js'
 import { readDepfile } from './depfile.js'
-import { createMasker } from './mask.js'
+import { createMasker, type Masker } from './mask.js'
 
 export class OutputMissing extends Error {}
 
@@ -45,12 +45,33 @@ export interface RunResult {
   mutated: string[]
 }
 
+/**
+ * The target's log, .auton/logs/<target>.log: replaced by each run, created on the first line
+ * written (most recipes of a large graph print nothing: no file per target for them).
+ */
+class Log {
+  private opened = false
+  constructor(readonly path: string, private readonly header: string) {
+    rmSync(path, { force: true })
+  }
+  write(text: string): void {
+    if (!text) return
+    if (!this.opened) {
+      mkdirSync(dirname(this.path), { recursive: true })
+      writeFileSync(this.path, this.header + text)
+      this.opened = true
+    } else appendFileSync(this.path, text)
+  }
+}
+
 export async function runTarget(n: Node, r: RunRequest): Promise<RunResult> {
   const usage: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 }
   const attempts = n.decl.retries + 1
+  const masker = createMasker(n.decl.secrets.map((s) => r.env[s]).filter((v): v is string => v !== undefined))
+  const log = new Log(r.state.logPath(n.name), masker.mask(`# ${n.name}: ${n.decl.recipe!.describe()}\n# why: ${r.reasons.join('; ')}\n`))
   for (let attempt = 1; ; attempt++) {
     try {
-      const res = await runOnce(n, r, attempt)
+      const res = await runOnce(n, r, log, masker)
       if (res.usage) add(usage, res.usage)
       return { ...res, usage }
     } catch (e) {
@@ -58,7 +79,7 @@ export async function runTarget(n: Node, r: RunRequest): Promise<RunResult> {
       if (spent) add(usage, spent)
       if (attempt >= attempts || r.signal.aborted) throw Object.assign(e as Error, { usage })
       const msg = `attempt ${attempt} of ${attempts} failed: ${(e as Error).message}; retrying`
-      appendFileSync(r.state.logPath(n.name), `\n# ${msg}\n`)
+      log.write(`\n# ${masker.mask(msg)}\n`)
       r.emit({ type: 'progress', name: n.name, message: msg, at: Date.now() })
     }
   }
@@ -71,18 +92,13 @@ function add(to: Usage, u: Usage): void {
   to.calls += u.calls
 }
 
-async function runOnce(n: Node, r: RunRequest, attempt: number): Promise<Omit<RunResult, 'usage'> & { usage?: Usage }> {
+async function runOnce(n: Node, r: RunRequest, log: Log, masker: Masker): Promise<Omit<RunResult, 'usage'> & { usage?: Usage }> {
   const { root, state } = r
   const d = n.decl
   const recipe = d.recipe!
-  const logFile = state.logPath(n.name)
-  const masker = createMasker(d.secrets.map((s) => r.env[s]).filter((v): v is string => v !== undefined))
   state.forget(n.name)
   removeOutputs(n, r)
   for (const o of d.outputs) mkdirSync(dirname(join(root, o)), { recursive: true })
-  mkdirSync(dirname(logFile), { recursive: true })
-  const header = `# ${n.name}: ${recipe.describe()}\n# why: ${r.reasons.join('; ')}\n`
-  if (attempt === 1) writeFileSync(logFile, masker.mask(header)) // replaces the last log
   r.emit({ type: 'start', name: n.name, kind: recipe.kind, describe: masker.mask(recipe.describe()), pool: d.pool, at: Date.now() })
   const began = Date.now()
   const ctx: RecipeContext = {
@@ -94,13 +110,13 @@ async function runOnce(n: Node, r: RunRequest, attempt: number): Promise<Omit<Ru
     env: r.env,
     config: r.config,
     signal: r.signal,
-    log: (text) => appendFileSync(logFile, masker.write(text)),
+    log: (text) => log.write(masker.write(text)),
     progress: (message) => r.emit({ type: 'progress', name: n.name, message: masker.mask(message), at: Date.now() }),
     budget: r.budget,
   }
   try {
     const result = (await r.executor.run(n, ctx)) ?? {}
-    appendFileSync(logFile, masker.flush())
+    log.write(masker.flush())
     if (r.signal.aborted) throw new Error('cancelled')
     const missing = d.outputs.filter((o) => !existsSync(join(root, o)))
     if (missing.length) {
@@ -129,11 +145,11 @@ async function runOnce(n: Node, r: RunRequest, attempt: number): Promise<Omit<Ru
     state.record(rec)
     return { rec, mutated: [], usage: result.usage }
   } catch (e) {
-    appendFileSync(logFile, masker.flush())
+    log.write(masker.flush())
     removeOutputs(n, r) // leave nothing half-made behind
     const err = e as Error
     err.message = masker.mask(err.message)
-    appendFileSync(logFile, `\n# failed: ${err.message}\n`)
+    log.write(`\n# failed: ${err.message}\n`)
     throw err
   }
 }
