@@ -4,13 +4,13 @@
 //                                               └→ gguf-{f32,q8_0,q4_0} → kernel-<arch>.elf → qemu-boot-report
 //                                               └→ onnx (model.onnx)
 // Kernel objects do not depend on the model, so they compile while it trains.
+// Only 'auton' and 'auton/rules': the same file, with auton.toml, builds the whole pipeline in
+// any project that installed auton (the sources the rules compile come from the package).
 import { target, config } from 'auton'
-import { loadPreset } from './SLM/tools/config.js'
-import { dataset, tokenizer, tokens, modelConfig, trainer, checkpoint, evaluation, gguf, quantized, onnx } from './rules/slm.js'
-import { kernel, slmRun } from './rules/kernel.js'
-import { bootReport } from './rules/qemu.js'
-import { architect, review } from './rules/agents.js'
-import { ARCHES } from './kernels/tools/kbuild.js'
+import {
+  dataset, tokenizer, tokens, modelConfig, trainer, checkpoint, evaluation, gguf, quantized, onnx,
+  kernel, slmRun, bootReport, architect, review, loadPreset, ARCHES,
+} from 'auton/rules'
 
 const preset = config().slm.preset
 // slm.preset = "agent": the architect agent proposes the model (needs [agents.models] architect)

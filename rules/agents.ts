@@ -11,6 +11,7 @@
 import { agent, defineTool, type Input, type TargetHandle } from 'auton'
 import { z } from 'zod'
 import { ConfigSchema, estimate, validatePreset } from '../SLM/tools/config.js'
+import { packageFile } from './sources.js'
 
 export interface ArchitectOptions {
   /** The dataset's stats.json (a path another target produces, or a source file). */
@@ -55,6 +56,7 @@ export const architectTools = [
 export function architect(o: ArchitectOptions): TargetHandle {
   const maxMem = o.maxTrainMemoryBytes ?? 2 * 1024 ** 3
   const { paramBudget, vocabSize, stats } = o
+  const reference = packageFile('SLM/configs/micro.yaml') // auton's own preset, wherever it is installed
   // The budget rules refine the preset schema, so a violation goes back to the model
   // like any other validation error.
   const schema = ConfigSchema.superRefine((c, ctx) => {
@@ -75,10 +77,10 @@ export function architect(o: ArchitectOptions): TargetHandle {
         `Parameter budget: ${paramBudget}. Vocabulary size (fixed by the tokenizer): ${vocabSize}. ` +
           `Training memory limit: ${maxMem} bytes.`,
         `Dataset statistics (${stats}):\n${files[stats] ?? '(missing)'}`,
-        `A valid preset for reference (SLM/configs/micro.yaml):\n${files['SLM/configs/micro.yaml'] ?? ''}`,
+        `A valid preset for reference (SLM/configs/micro.yaml):\n${files[reference] ?? ''}`,
         'Answer with the config object (no head_dim, no estimates: they are derived). Name it "agent".',
       ].join('\n\n'),
-    inputs: [stats, 'SLM/configs/micro.yaml'],
+    inputs: [stats, reference],
     params: { paramBudget, vocabSize, maxMem },
     schema,
     tools: architectTools,

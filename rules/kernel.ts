@@ -6,8 +6,28 @@
 
 import { target, sh, type TargetHandle } from 'auton'
 import {
-  archBuild, objectPath, compileArgs, embedArgs, emptyModelArgs, linkArgs, hostCoreSources, slmRunArgs, type Arch,
+  archBuild, objectPath, compileArgs, embedArgs, emptyModelArgs, linkArgs, hostCoreSources, slmRunArgs,
+  type Arch, type ArchBuild,
 } from '../kernels/tools/kbuild.js'
+import { packageFiles, packagePrefix } from './sources.js'
+
+export type { Arch }
+export { ARCHES } from '../kernels/tools/kbuild.js'
+
+// kbuild describes a build with paths relative to auton's root (kernels/x86_64/boot.S,
+// -Ikernels/inference, -Tkernels/x86_64/linker.ld). In a project that installed auton the
+// same files are under the package (sources.ts): `at` is that prefix ('' in auton's checkout).
+const relocateArg = (a: string, at: string) => a.replace(/^(-I|-T)?kernels\//, (_m, flag: string | undefined) => `${flag ?? ''}${at}kernels/`)
+
+function relocate(b: ArchBuild, at: string): ArchBuild {
+  if (at === '') return b
+  const r = (a: string) => relocateArg(a, at)
+  return {
+    ...b,
+    cflags: b.cflags.map(r), ldflags: b.ldflags.map(r), linkerScript: r(b.linkerScript),
+    archSources: b.archSources.map(r), commonSources: b.commonSources.map(r),
+  }
+}
 
 export interface KernelTargets {
   /** The ELF with the model embedded. */
@@ -18,12 +38,22 @@ export interface KernelTargets {
   qemu: { binary: string; args: string[] }
 }
 
-export function kernel(arch: Arch, model: TargetHandle, opts: { buildDir?: string } = {}): KernelTargets {
-  const b = archBuild(arch)
+export interface KernelOptions {
+  /** Where the objects and the ELFs go, in the project (default build/kernel-<arch>). */
+  buildDir?: string
+}
+
+/**
+ * kernel-<arch>.elf: the freestanding kernel with `model` (a GGUF target) embedded, and the
+ * same kernel without a model. Sources come from auton (kernels/); outputs go to `buildDir`.
+ */
+export function kernel(arch: Arch, model: TargetHandle, opts: KernelOptions = {}): KernelTargets {
+  const at = packagePrefix()
+  const b = relocate(archBuild(arch), at)
   const dir = opts.buildDir ?? `build/kernel-${arch}`
   const tools = [`${b.cc} --version`]
   const objs = [...b.archSources, ...b.commonSources].map((src) => {
-    const obj = objectPath(src, dir)
+    const obj = objectPath(src.slice(at.length), dir)
     const dep = obj.replace(/\.o$/, '.d')
     return target(obj, {
       inputs: [src],
@@ -72,12 +102,13 @@ export function kernel(arch: Arch, model: TargetHandle, opts: { buildDir?: strin
  * kernels (-ffp-contract=off: no fused multiply-add), so the arithmetic is the same.
  */
 export function slmRun(): TargetHandle {
-  const core = hostCoreSources()
+  const at = packagePrefix()
+  const core = hostCoreSources().map((f) => relocateArg(f, at))
   return target('slm-run', {
-    inputs: ['kernels/host/slm-run.c', ...core, 'kernels/inference/*.h'],
+    inputs: [relocateArg('kernels/host/slm-run.c', at), ...core, ...packageFiles('kernels/inference/*.h')],
     outputs: ['build/bin/slm-run'],
     tools: ['gcc --version'],
     description: 'host build of the kernels\' inference core',
-    run: sh`${slmRunArgs('build/bin/slm-run')}`,
+    run: sh`${slmRunArgs('build/bin/slm-run').map((a) => relocateArg(a, at))}`,
   })
 }

@@ -5,23 +5,50 @@
 // recipe's key covers exactly the modules it runs: editing a stage's code reruns that stage).
 
 import { target, sh, type TargetHandle, type Resources } from 'auton'
+import { packageFile, packageFiles, packagePrefix } from './sources.js'
 
 const DATA = 'SLM/datasets'
 const MODELS = 'SLM/models'
 
+export interface DatasetOptions {
+  /** Seeds every shuffle and the probe sample (default 1337). */
+  seed?: number
+  /** Size of train.txt in bytes (default 3 MB). */
+  maxBytes?: number
+  /**
+   * Your own text for the corpus: project paths or globs ('notes/**\/*.md'). Each paragraph
+   * goes in once (train or val by a stable hash), up to half the byte budget; the files'
+   * content is part of the key. Default: none (the corpus is pci.ids, usb.ids, man pages).
+   */
+  extraFiles?: string[]
+}
+
 /** The corpus: train/val split by device id, probes, stats (SLM/tools/dataset*.ts). */
-export function dataset(opts: { seed?: number; maxBytes?: number } = {}): TargetHandle {
+export function dataset(opts: DatasetOptions = {}): TargetHandle {
   const dir = `${DATA}/corpus`
+  const extraFiles = opts.extraFiles ?? []
   return target('dataset', {
-    inputs: ['/usr/share/misc/pci.ids'],
+    inputs: ['/usr/share/misc/pci.ids', ...extraFiles],
     outputs: [`${dir}/train.txt`, `${dir}/val.txt`, `${dir}/probes.jsonl`, `${dir}/stats.json`],
-    params: { seed: opts.seed ?? 1337, maxBytes: opts.maxBytes ?? 3_000_000 },
+    // extraFiles only when given: the default corpus keeps the key it always had
+    params: { seed: opts.seed ?? 1337, maxBytes: opts.maxBytes ?? 3_000_000, ...(extraFiles.length ? { extraFiles } : {}) },
     description: 'OS/hardware corpus from pci.ids, usb.ids and man pages',
     run: async ({ cwd, params }) => {
       const { buildDataset } = await import('../SLM/tools/dataset.js')
-      await buildDataset({ outDir: `${cwd}/${dir}`, seed: params.seed as number, maxBytes: params.maxBytes as number })
+      const extra = await readExtra(cwd, (params.extraFiles as string[] | undefined) ?? [])
+      await buildDataset({ outDir: `${cwd}/${dir}`, seed: params.seed as number, maxBytes: params.maxBytes as number, ...(extra.length ? { extra } : {}) })
     },
   })
+}
+
+/** The files `extraFiles` names, in sorted order, with their text (the graph's glob rules). */
+async function readExtra(cwd: string, patterns: string[]): Promise<{ name: string; text: string }[]> {
+  if (patterns.length === 0) return []
+  const { globSync } = await import('tinyglobby')
+  const { readFileSync } = await import('node:fs')
+  const names = globSync(patterns, { cwd, dot: true, onlyFiles: true, ignore: ['node_modules/**', '.auton/**', '.git/**'] }).sort()
+  if (names.length === 0) throw new Error(`dataset: extraFiles ${patterns.join(', ')} match no file`)
+  return names.map((name) => ({ name, text: readFileSync(name.startsWith('/') ? name : `${cwd}/${name}`, 'utf8') }))
 }
 
 /** Byte-level BPE trained on the training split, written as HF tokenizer.json. */
@@ -59,22 +86,26 @@ export function tokens(corpus: TargetHandle, tok: TargetHandle): TargetHandle {
 }
 
 /**
- * config.json for a preset (SLM/configs/<preset>.yaml) or for a proposal another target
- * wrote (the architect agent's preset.json), validated, with estimates beside it.
+ * config.json for a preset: a name from auton's SLM/configs (micro, smoke, tiny_10M,
+ * small_50M), a path to your own YAML/JSON preset in the project ('my-model.yaml', same
+ * schema), or a proposal another target wrote (the architect agent's preset.json);
+ * validated, with estimates beside it.
  */
 export function modelConfig(preset: string | TargetHandle): TargetHandle {
   const fromTarget = typeof preset !== 'string'
-  const name = fromTarget ? 'agent' : preset
+  const isPath = !fromTarget && (/[\\/]/.test(preset) || /\.(ya?ml|json)$/.test(preset))
+  const name = fromTarget ? 'agent' : isPath ? preset.replace(/^.*[\\/]/, '').replace(/\.(ya?ml|json)$/, '') : preset
   const out = `${MODELS}/${name}/config.json`
   return target('config', {
-    inputs: [fromTarget ? preset : `SLM/configs/${preset}.yaml`],
+    inputs: [fromTarget || isPath ? preset : packageFile(`SLM/configs/${preset}.yaml`)],
     outputs: [out],
     params: { preset: fromTarget ? preset.outputs[0] : preset, fromTarget },
     description: `model config (${name}) with parameter, FLOP and memory estimates`,
     run: async ({ cwd, params }) => {
       const { writeConfig } = await import('../SLM/tools/config.js')
       const p = params.preset as string
-      await writeConfig(params.fromTarget ? `${cwd}/${p}` : p, `${cwd}/${out}`)
+      const inProject = params.fromTarget || /[\\/]/.test(p) || /\.(ya?ml|json)$/.test(p)
+      await writeConfig(inProject && !p.startsWith('/') ? `${cwd}/${p}` : p, `${cwd}/${out}`)
     },
   })
 }
@@ -84,12 +115,17 @@ export function modelConfig(preset: string | TargetHandle): TargetHandle {
  * so a binary restored from a shared cache always comes from the same kind of CPU.
  */
 export function trainer(): TargetHandle {
+  // In auton's checkout the shell expands the glob (the command text every key so far has);
+  // elsewhere the package's sources are listed (sources.ts).
+  const at = packagePrefix()
   return target('slm-train', {
-    inputs: ['SLM/train/*.c', 'SLM/train/*.h'],
+    inputs: [...packageFiles('SLM/train/*.c'), ...packageFiles('SLM/train/*.h')],
     outputs: ['build/bin/slm-train'],
     tools: ['gcc --version', "grep -m1 -E '^(model name|flags)' /proc/cpuinfo; grep -m1 '^flags' /proc/cpuinfo"],
     description: 'the C trainer (gcc -O3 -march=native -fopenmp)',
-    run: sh`gcc -O3 -march=native -fopenmp -o build/bin/slm-train SLM/train/*.c -lm`,
+    run: at === ''
+      ? sh`gcc -O3 -march=native -fopenmp -o build/bin/slm-train SLM/train/*.c -lm`
+      : sh`gcc -O3 -march=native -fopenmp -o build/bin/slm-train ${packageFiles('SLM/train/*.c')} -lm`,
   })
 }
 

@@ -38,6 +38,13 @@ export interface DatasetOptions {
   usbIds?: string | null;
   manDir?: string;
   manPages?: readonly string[];
+  /**
+   * The user's own text (e.g. the files of `dataset({ extraFiles })` in rules/slm.ts): each
+   * paragraph (blank-line separated, its lines joined by spaces) enters the corpus once,
+   * in train or val by a hash of (name, paragraph index), taking bytes from the PCI share.
+   * At most half of each split's budget; what does not fit is dropped (stats.json says so).
+   */
+  extra?: readonly { name: string; text: string }[];
 }
 
 export interface Probe {
@@ -49,15 +56,17 @@ export interface Probe {
 }
 
 export interface SplitStats extends TextStats {
-  bySource: Record<Source, { lines: number; bytes: number; passes: number }>;
+  /** `extra` only when the user's own text was given (so the default corpus is unchanged). */
+  bySource: Record<Source, { lines: number; bytes: number; passes: number }> & { extra?: { lines: number; bytes: number; passes: number } };
 }
 
 export interface DatasetStats {
-  options: Required<Omit<DatasetOptions, 'outDir' | 'manPages'>>;
+  options: Required<Omit<DatasetOptions, 'outDir' | 'manPages' | 'extra'>>;
   sources: {
     pci: SourceStats;
     usb: SourceStats | { skipped: string };
     man: { dir: string; pages: number; trainPages: string[]; valPages: string[]; redirects: string[] };
+    extra?: { files: string[]; paragraphs: number; trainParagraphs: number; valParagraphs: number; dropped: number };
   };
   train: SplitStats;
   val: SplitStats;
@@ -107,15 +116,19 @@ export async function buildDataset(opts: DatasetOptions): Promise<DatasetStats> 
     }
   }
   const man = readManPages(o.manDir, opts.manPages ?? DEFAULT_MAN_PAGES, o.valFraction);
+  const extra = splitExtra(opts.extra ?? [], o.valFraction);
+  let extraDropped = 0;
 
   const build = (split: 'train' | 'val', budget: number) => {
     const proseItems = takeProse(split === 'train' ? man.train : man.val, budget * o.proseFraction, next);
     const usbItems = usbSplit
       ? fill(usbSplit[split], budget * o.usbFraction, false, next)
       : { items: [], passes: 0 };
-    const pciBudget = budget - bytesOf(proseItems) - bytesOf(usbItems.items);
+    const extraItems = fill(extra[split], budget / 2, false, next);
+    extraDropped += extra[split].length - extraItems.items.length;
+    const pciBudget = budget - bytesOf(proseItems) - bytesOf(usbItems.items) - bytesOf(extraItems.items);
     const pciItems = fill(pciSplit[split], pciBudget, split === 'train', next);
-    const items = shuffled([...pciItems.items, ...usbItems.items, ...proseItems], next);
+    const items = shuffled([...pciItems.items, ...usbItems.items, ...proseItems, ...extraItems.items], next);
     const lines = items.map((i) => i.text);
     const stats: SplitStats = {
       ...textStats(lines),
@@ -123,6 +136,7 @@ export async function buildDataset(opts: DatasetOptions): Promise<DatasetStats> 
         pci: sourceStats(pciItems.items, pciItems.passes),
         usb: sourceStats(usbItems.items, usbItems.passes),
         man: sourceStats(proseItems, 1),
+        ...(opts.extra?.length ? { extra: sourceStats(extraItems.items, extraItems.passes) } : {}),
       },
     };
     return { lines, items: pciItems.items, stats };
@@ -144,6 +158,15 @@ export async function buildDataset(opts: DatasetOptions): Promise<DatasetStats> 
         valPages: man.val.map((p) => p.name),
         redirects: man.redirects,
       },
+      ...(opts.extra?.length ? {
+        extra: {
+          files: opts.extra.map((e) => e.name),
+          paragraphs: extra.train.length + extra.val.length,
+          trainParagraphs: extra.train.length,
+          valParagraphs: extra.val.length,
+          dropped: extraDropped,
+        },
+      } : {}),
     },
     train: train.stats,
     val: val.stats,
@@ -200,6 +223,17 @@ function sourceSummary(db: IdsDatabase, split: { train: Item[]; val: Item[] }): 
 }
 
 interface Page { name: string; paragraphs: string[] }
+
+/** The user's text as one-line paragraphs, split into train/val by a stable hash. */
+function splitExtra(files: readonly { name: string; text: string }[], valFraction: number) {
+  const train: Item[] = [];
+  const val: Item[] = [];
+  for (const f of files) {
+    const paragraphs = f.text.split(/\n\s*\n/).map((p) => p.replace(/\s+/g, ' ').trim()).filter((p) => p.length > 0);
+    paragraphs.forEach((text, i) => (unitHash(`extra:${f.name}:${i}`) < valFraction ? val : train).push({ text }));
+  }
+  return { train, val };
+}
 
 function readManPages(manDir: string, names: readonly string[], valFraction: number) {
   const train: Page[] = [];
