@@ -9,6 +9,7 @@
 // The states, the key and the invariants are drawn in docs/design.md.
 
 import { existsSync } from 'node:fs'
+import { setMaxListeners } from 'node:events'
 import { availableParallelism } from 'node:os'
 import { closure, type Graph, type Node } from './graph.js'
 import { Scheduler, type Task } from './scheduler.js'
@@ -84,6 +85,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
   const budget = createBudget(opts.config.agents.budget_usd)
   const usage: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 }
   const abort = new AbortController()
+  setMaxListeners(0, abort.signal) // every running recipe listens to it
   const onOuterAbort = () => abort.abort()
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true })
   const world = keyWorld(g, root, state, opts.config)
@@ -196,7 +198,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
 
   const tasks: Task[] = order.map((name) => {
     const n = g.nodes.get(name)!
-    return { name, deps: n.deps.filter((d) => inClosure.has(d)), pool: n.decl.pool, prio: prio.get(name)! }
+    return { name, deps: n.deps.filter((d) => inClosure.has(d)), pool: n.decl.pool, prio: prio.get(name)!, remote: n.decl.executor !== 'local' && executors.has(n.decl.executor) && executors.get(n.decl.executor) !== localExecutor }
   })
   const scheduler = new Scheduler(tasks, {
     check,

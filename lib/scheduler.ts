@@ -11,7 +11,8 @@
 //   skipped, running ones see the abort signal. Ready tasks start in order of priority
 //   (the engine gives the longest remaining path, critical path first).
 // Invariants: a task is checked at most once and only after every dependency is done and
-// none failed; running ≤ jobs; per pool, running ≤ its limit.
+// none failed; running local tasks ≤ jobs (a remote task, e.g. a cluster job, takes no -j
+// slot); per pool, running ≤ its limit.
 
 import { ReadyQueue } from './ready-queue.js'
 import type { TargetStatus } from './events.js'
@@ -23,6 +24,8 @@ export interface Task {
   deps: string[]
   pool?: string
   prio: number
+  /** Runs elsewhere (a cluster job): takes no -j slot, only its pool's. */
+  remote?: boolean
 }
 
 export interface Hooks {
@@ -49,6 +52,7 @@ export class Scheduler {
   private readonly dependents = new Map<string, string[]>()
   private readonly waitingOn = new Map<string, number>()
   private readonly ready: ReadyQueue
+  private readonly readyRemote: ReadyQueue
   private readonly poolBusy = new Map<string, number>()
   private running = 0
   private inflight = 0
@@ -67,6 +71,7 @@ export class Scheduler {
       for (const d of inside) this.dependents.get(d)!.push(t.name)
     }
     this.ready = new ReadyQueue((name) => this.tasks.get(name)!.prio)
+    this.readyRemote = new ReadyQueue((name) => this.tasks.get(name)!.prio)
   }
 
   private get stopped(): boolean {
@@ -78,17 +83,17 @@ export class Scheduler {
     for (const t of this.tasks.values()) if (this.waitingOn.get(t.name) === 0 && this.state.get(t.name) === 'waiting') this.check(t.name)
     for (;;) {
       if (this.stopped) {
-        for (const name of this.ready.drain()) this.settle(name, 'skipped', undefined)
+        for (const name of [...this.ready.drain(), ...this.readyRemote.drain()]) this.settle(name, 'skipped', undefined)
       } else {
-        this.ready.take(
-          () => this.running < this.opts.jobs,
-          (name) => {
-            const pool = this.tasks.get(name)!.pool
-            if (pool && (this.poolBusy.get(pool) ?? 0) >= (this.opts.pools[pool] ?? Infinity)) return false
-            this.start(name, pool)
-            return true
-          },
-        )
+        // local tasks while a -j slot is free; remote ones (cluster jobs) whenever their pool allows
+        const tryStart = (name: string) => {
+          const t = this.tasks.get(name)!
+          if (t.pool && (this.poolBusy.get(t.pool) ?? 0) >= (this.opts.pools[t.pool] ?? Infinity)) return false
+          this.start(name, t.pool, !t.remote)
+          return true
+        }
+        this.readyRemote.take(() => true, tryStart)
+        this.ready.take(() => this.running < this.opts.jobs, tryStart)
       }
       if (this.inflight === 0) break
       await new Promise<void>((resolve) => {
@@ -120,17 +125,18 @@ export class Scheduler {
     else if (this.stopped) this.settle(name, 'skipped', undefined)
     else {
       this.state.set(name, 'ready')
-      this.ready.push(name)
+      if (this.tasks.get(name)!.remote) this.readyRemote.push(name)
+      else this.ready.push(name)
     }
   }
 
   /** Takes the -j and pool slots synchronously, before the hook's first await. */
-  private start(name: string, pool: string | undefined): void {
+  private start(name: string, pool: string | undefined, slot: boolean): void {
     this.state.set(name, 'running')
-    this.running++
+    if (slot) this.running++
     if (pool) this.poolBusy.set(pool, (this.poolBusy.get(pool) ?? 0) + 1)
     const release = () => {
-      this.running--
+      if (slot) this.running--
       if (pool) this.poolBusy.set(pool, this.poolBusy.get(pool)! - 1)
     }
     let p: Promise<TargetStatus>

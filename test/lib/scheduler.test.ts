@@ -82,6 +82,18 @@ test('a failure skips its dependents and, without keepGoing, everything not yet 
   assert.is(st.get('after-other'), 'ran')
 })
 
+test('remote tasks (cluster jobs) take no -j slot; their pool still limits them', async () => {
+  const tasks: Task[] = [
+    ...Array.from({ length: 4 }, (_, i) => ({ name: `job${i}`, deps: [], prio: 1, remote: true })),
+    ...Array.from({ length: 3 }, (_, i) => ({ name: `pooled${i}`, deps: [], prio: 1, remote: true, pool: 'gpu' })),
+    { name: 'here', deps: [], prio: 1 },
+  ]
+  const t = trace()
+  await new Scheduler(tasks, hooks(tasks, () => ({ ms: 30 }), t), { jobs: 1, pools: { gpu: 2 }, abort: new AbortController() }).run()
+  assert.is(t.maxRunning, 7) // 4 free jobs + 2 of the pool + the one local slot
+  assert.is(t.maxPool.get('gpu'), 2)
+})
+
 test('a check that throws fails the task instead of hanging the build', async () => {
   const tasks: Task[] = [{ name: 'x', deps: [], prio: 1 }, { name: 'y', deps: ['x'], prio: 0 }]
   const h: Hooks = { check: () => { throw new Error('boom') }, run: async () => 'ran', skipped: () => {} }
