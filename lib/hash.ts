@@ -12,7 +12,7 @@
 // load() also does, is not enough: a build can hash a file minutes before it saves.)
 
 import { createHash } from 'node:crypto'
-import { readFileSync, statSync, readdirSync, openSync, readSync, closeSync, type Stats } from 'node:fs'
+import { readFileSync, statSync, readdirSync, openSync, readSync, closeSync } from 'node:fs'
 import { join } from 'node:path'
 
 export function sha256(data: string | Buffer): string {
@@ -21,14 +21,15 @@ export function sha256(data: string | Buffer): string {
 
 interface Memo {
   size: number
-  mtimeNs: string
-  ctimeNs: string
+  /** Stat times in ms (Node's float from the kernel's ns: the same stat gives the same number). */
+  mtimeMs: number
+  ctimeMs: number
   ino: number
   hash: string
 }
 
 /** Coarse filesystem clocks (ext4 uses the scheduler tick) — stay well clear of them. */
-const RACY_MARGIN_NS = 20_000_000n
+const RACY_MARGIN_MS = 20
 
 export class StatCache {
   private memo = new Map<string, Memo>()
@@ -36,10 +37,10 @@ export class StatCache {
   /** Hashes computed by this process, trusted for its lifetime. */
   private fresh = new Map<string, string>()
 
-  /** `savedAtNs`: when the memo file was written; older memos are only trusted below it. */
-  load(entries: Record<string, Memo>, savedAtNs: bigint): void {
+  /** `savedAtMs`: when the memo file was written; older memos are only trusted below it. */
+  load(entries: Record<string, Memo>, savedAtMs: number): void {
     for (const [p, m] of Object.entries(entries)) {
-      if (BigInt(m.mtimeNs) + RACY_MARGIN_NS < savedAtNs) this.memo.set(p, m)
+      if (typeof m.mtimeMs === 'number' && m.mtimeMs + RACY_MARGIN_MS < savedAtMs) this.memo.set(p, m)
     }
   }
 
@@ -79,24 +80,17 @@ export class StatCache {
    * inside would be stale.
    */
   private byStat(path: string): string | undefined {
-    let st: Stats & { mtimeNs?: bigint }
-    try {
-      st = statSync(path, { bigint: true }) as unknown as Stats
-    } catch {
-      return undefined
-    }
-    const big = st as unknown as { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint; isDirectory(): boolean }
-    if (big.isDirectory()) return hashDir(path, (file) => this.byStat(file))
+    // plain (not bigint) stats: a no-op build stats every file, and bigint stats cost GC time
+    const st = statSync(path, { throwIfNoEntry: false })
+    if (!st) return undefined
+    if (st.isDirectory()) return hashDir(path, (file) => this.byStat(file))
     const m = this.memo.get(path)
-    const size = Number(big.size)
-    const mtimeNs = big.mtimeNs.toString()
-    const ctimeNs = big.ctimeNs.toString()
-    const ino = Number(big.ino)
-    if (m && m.size === size && m.mtimeNs === mtimeNs && m.ctimeNs === ctimeNs && m.ino === ino) return m.hash
-    const readAtNs = BigInt(Date.now()) * 1_000_000n
+    const { size, mtimeMs, ctimeMs, ino } = st
+    if (m && m.size === size && m.mtimeMs === mtimeMs && m.ctimeMs === ctimeMs && m.ino === ino) return m.hash
+    const readAtMs = Date.now()
     const h = hashFile(path, size)
-    if (big.mtimeNs + RACY_MARGIN_NS < readAtNs) {
-      this.memo.set(path, { size, mtimeNs, ctimeNs, ino, hash: h })
+    if (mtimeMs + RACY_MARGIN_MS < readAtMs) {
+      this.memo.set(path, { size, mtimeMs, ctimeMs, ino, hash: h })
       this.dirty = true
     } else if (this.memo.delete(path)) this.dirty = true // racy: trusted for this process only (fresh)
     return h

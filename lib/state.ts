@@ -78,8 +78,7 @@ export class State {
     const statFile = join(this.dir, 'stat.json')
     if (existsSync(statFile)) {
       try {
-        const savedAtNs = statSync(statFile, { bigint: true }).mtimeNs
-        this.stat.load(JSON.parse(readFileSync(statFile, 'utf8')), savedAtNs)
+        this.stat.load(JSON.parse(readFileSync(statFile, 'utf8')), statSync(statFile).mtimeMs)
       } catch {
         // a damaged memo only costs rehashing
       }
