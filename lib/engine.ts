@@ -204,8 +204,10 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     check,
     run,
     skipped: (name, because) => {
-      const why = because ? `'${because}' ${scheduler.status.get(because) === 'failed' ? 'failed' : 'was skipped'}` : undefined
-      emit({ type: 'target', name, status: 'skipped', ms: 0, at: Date.now(), ...(why ? { reason: why } : {}) })
+      const why = because
+        ? `'${because}' ${scheduler.status.get(because) === 'failed' ? 'failed' : 'was skipped'}`
+        : opts.signal?.aborted ? 'the build was interrupted' : 'the build stopped after a failure (-k builds what does not depend on it)'
+      emit({ type: 'target', name, status: 'skipped', ms: 0, at: Date.now(), reason: why })
     },
   }, { jobs, pools: opts.config.pools, keepGoing: opts.keepGoing, abort })
   let statuses: Map<string, TargetStatus>
