@@ -15,6 +15,7 @@ import {
 } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { listTree, sha256 } from './hash.js'
+import { writeAtomic } from './atomic.js'
 import { signRecord, verifyRecord, signingKey } from './signing.js'
 import type { AutonConfig } from './config.js'
 import type { Emit } from './events.js'
@@ -109,9 +110,7 @@ export class LocalCache {
     const p = this.blobPath(sha)
     if (existsSync(p)) return
     mkdirSync(dirname(p), { recursive: true })
-    const tmp = `${p}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
-    writeFileSync(tmp, data, { mode: 0o444 })
-    renameSync(tmp, p)
+    writeAtomic(p, data, 0o444)
   }
 
   /**
@@ -150,10 +149,8 @@ export class LocalCache {
   putAction(rec: ActionRecord): void {
     const p = this.acPath(rec.key)
     mkdirSync(dirname(p), { recursive: true })
-    const tmp = `${p}.tmp-${process.pid}`
     const { sig: _unverified, ...plain } = rec
-    writeFileSync(tmp, JSON.stringify(this.signKey ? signRecord(plain, this.signKey) : plain))
-    renameSync(tmp, p)
+    writeAtomic(p, JSON.stringify(this.signKey ? signRecord(plain, this.signKey) : plain))
   }
 
   /** Copy a target's outputs into the cache and describe them. */
