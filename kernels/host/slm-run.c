@@ -31,6 +31,7 @@
 #include "../inference/slm.h"
 #include "../inference/dot.h"
 #include "../inference/gguf.h"
+#include "../inference/model.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -144,6 +145,12 @@ static int selfcheck(void) {
     printf("selfcheck: %ld results bit-identical across", n);
     for (int i = 0; i < k; i++) printf(" %s", all[i]->name);
     printf("; using %s\n", dot_best()->name);
+    long m = model_selfcheck(&bad);
+    if (m < 0) {
+        printf("selfcheck: %s differs from portable\n", bad);
+        return 1;
+    }
+    if (m) printf("selfcheck: %ld forward-pass values (expf, SwiGLU, attention) bit-identical to portable\n", m);
     return 0;
 }
 

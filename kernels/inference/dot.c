@@ -523,6 +523,8 @@ const dot_impl *dot_best(void) {
 
 /* ---- activation quantization ---- */
 
+void quantize_q8_0_ref(const float *x, int n, int8_t *q, float *d, int32_t *s4);
+
 /* Round half to even for |x| < 2^23: adding and subtracting 2^23 rounds in the default
  * (nearest-even) mode; IEEE rules forbid the compiler to fold it without -ffast-math. */
 static inline float round_even(float x) {
@@ -530,7 +532,45 @@ static inline float round_even(float x) {
     return (x + big) - big;
 }
 
+#ifdef DOT_AVX
+/* The same quantization in AVX-512: |x| with NaN lanes as 0 (the scalar max skips NaN),
+ * the max is exact in any order, x * id rounded half to even by vcvtps2dq (the default
+ * rounding mode, the same integer as round_even for |x * id| <= 127), truncated to bytes
+ * like the (int8_t) cast, and the sums of 4 by vpdpbusd with 1s. */
+static AVX512 void quantize_q8_0_avx512(const float *x, int n, int8_t *q, float *d, int32_t *s4) {
+    const __m512i absm = _mm512_set1_epi32(0x7fffffff);
+    const __m256i ones = _mm256_set1_epi8(1);
+    for (int b = 0; b < n / QK; b++) {
+        __m512 x0 = _mm512_loadu_ps(x + b * QK), x1 = _mm512_loadu_ps(x + b * QK + 16);
+        __m512 a0 = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x0, x0, _CMP_ORD_Q), _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x0), absm)));
+        __m512 a1 = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x1, x1, _CMP_ORD_Q), _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x1), absm)));
+        float amax = _mm512_reduce_max_ps(_mm512_max_ps(a0, a1));
+        float id = amax != 0.0f ? 127.f / amax : 0.0f;
+        d[b] = round_fp16(amax / 127.f);
+        __m512 idv = _mm512_set1_ps(id);
+        __m128i q0 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(x0, idv)));
+        __m128i q1 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(x1, idv)));
+        __m256i qv = _mm256_set_m128i(q1, q0);
+        _mm256_storeu_si256((__m256i *)(q + b * QK), qv);
+        _mm256_storeu_si256((__m256i *)(s4 + b * 8), _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, qv));
+    }
+}
+static int use_avx512 = -1;
+#endif
+
 void quantize_q8_0(const float *x, int n, int8_t *q, float *d, int32_t *s4) {
+#ifdef DOT_AVX
+    if (use_avx512 < 0) use_avx512 = has_avx512();
+    if (use_avx512) {
+        quantize_q8_0_avx512(x, n, q, d, s4);
+        return;
+    }
+#endif
+    quantize_q8_0_ref(x, n, q, d, s4);
+}
+
+/* The reference (every kernel): ggml's quantize_row_q8_0. */
+void quantize_q8_0_ref(const float *x, int n, int8_t *q, float *d, int32_t *s4) {
     for (int b = 0; b < n / QK; b++) {
         const float *xb = x + b * QK;
         float amax = 0.0f;
@@ -620,6 +660,21 @@ long dot_selfcheck(const char **bad_name) {
             }
         }
         quantize_q8_0(xf, n - n % QK, xq, xd, s4);
+        {   /* the quantization this CPU uses against the reference */
+            static int8_t rq[CHECK_MAX];
+            static float rd[CHECK_MAX / QK];
+            static int32_t rs[CHECK_MAX / 4];
+            int nq = n - n % QK;
+            if (round % 3 == 0) xf[round % nq] = round % 2 ? -0.0f : 1e-30f; /* odd values in the max */
+            quantize_q8_0(xf, nq, xq, xd, s4);
+            quantize_q8_0_ref(xf, nq, rq, rd, rs);
+            for (int i = 0; i < nq; i++)
+                if (xq[i] != rq[i] || (i % 4 == 0 && s4[i / 4] != rs[i / 4]) || (i % QK == 0 && !same_bits(xd[i / QK], rd[i / QK]))) {
+                    *bad_name = "quantize_q8_0";
+                    return -1;
+                }
+            compared++;
+        }
         q8_act act = {xq, xd, s4};
         float ref[3] = {impl[0]->f32(wf, xf, n), impl[0]->q8_0(w8, &act, n - n % QK), impl[0]->q4_0(w4, &act, n - n % QK)};
         for (int k = 1; k < ni; k++) {

@@ -61,6 +61,8 @@ int dot_impls(const dot_impl **out, int max);
  * d = fp16(amax / 127), q = round-half-even(x * 127/amax); also fills s4.
  * q needs n bytes, d n/32 floats, s4 n/4 int32. */
 void quantize_q8_0(const float *x, int n, int8_t *q, float *d, int32_t *s4);
+/* The portable definition quantize_q8_0 follows (it may take an AVX-512 path). */
+void quantize_q8_0_ref(const float *x, int n, int8_t *q, float *d, int32_t *s4);
 
 /* Checks every path against the portable reference on seeded pseudo-random rows
  * (edge values included: -128 weights, zero and subnormal scales, every nibble).

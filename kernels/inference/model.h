@@ -88,4 +88,9 @@ int state_init(slm_state *s, const slm_config *c, slm_arena *a);
  * in the cache) and returns the logits [vocab]. */
 float *model_forward(const slm_model *m, slm_state *s, int token, int pos);
 
+/* Compares the forward pass's host-only fast paths (AVX-512 expf, SwiGLU, attention)
+ * with their portable definitions on seeded data: the number of values compared (0 where
+ * there are none), or -1 with *bad_name set. */
+long model_selfcheck(const char **bad_name);
+
 #endif
