@@ -217,7 +217,7 @@ async function readJson(path: string): Promise<unknown> {
 }
 
 /** The checkpoint records the config it was trained with; refuse to export it under another. */
-function checkSameArchitecture(cfg: ModelConfig, recorded: string | undefined, opts: ExportOptions): void {
+export function checkSameArchitecture(cfg: ModelConfig, recorded: string | undefined, opts: { checkpoint: string; config: string }): void {
   if (!recorded) return
   let trained: Record<string, unknown>
   try {

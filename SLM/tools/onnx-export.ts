@@ -19,7 +19,7 @@
 
 import { readFile, writeFile, rename, mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { checkConfig, expectedTensors, type FloatTensor, type ModelConfig } from './export.js'
+import { checkConfig, checkSameArchitecture, expectedTensors, type FloatTensor, type ModelConfig } from './export.js'
 import { readSafetensors } from './safetensors.js'
 import { ATTR_TYPE, DATA_TYPE, encodeModel, type AttributeMsg, type ModelMsg, type NodeMsg, type TensorMsg } from './onnx-proto.js'
 
@@ -250,25 +250,10 @@ export interface OnnxExportOptions {
 export async function exportOnnx(opts: OnnxExportOptions): Promise<void> {
   const cfg = checkConfig(JSON.parse(await readFile(opts.config, 'utf8')), opts.config)
   const ckpt = readSafetensors(opts.checkpoint)
-  checkTrainedWith(cfg, ckpt.metadata.config, opts)
+  checkSameArchitecture(cfg, ckpt.metadata.config, opts)
   const bytes = encodeModel(buildOnnx(cfg, ckpt.tensors, {}, opts.checkpoint))
   await mkdir(dirname(opts.out), { recursive: true })
   await writeFile(`${opts.out}.tmp`, bytes)
   await rename(`${opts.out}.tmp`, opts.out)
 }
 
-/** Refuse a checkpoint whose recorded training config disagrees with config.json. */
-function checkTrainedWith(cfg: ModelConfig, recorded: string | undefined, opts: OnnxExportOptions): void {
-  if (!recorded) return
-  let trained: Record<string, unknown>
-  try {
-    trained = JSON.parse(recorded)
-  } catch {
-    throw new Error(`${opts.checkpoint}: __metadata__.config is not JSON`)
-  }
-  for (const k of ['vocab_size', 'dim', 'n_layers', 'n_heads', 'n_kv_heads', 'ffn_dim', 'rope_theta', 'norm_eps'] as const) {
-    if (trained[k] !== undefined && trained[k] !== cfg[k]) {
-      throw new Error(`${opts.checkpoint} was trained with ${k}=${trained[k]} but ${opts.config} says ${cfg[k]}; export with the config it was trained with`)
-    }
-  }
-}

@@ -5,8 +5,8 @@
 // user. `auton` runs `node bin/auton.js` as a real child process (the compiled engine
 // in dist/: run `npx tsc -p .` after editing lib/).
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -56,6 +56,30 @@ export class Project {
     mkdirSync(join(this.dir, 'node_modules'))
     symlinkSync(REPO, join(this.dir, 'node_modules', 'auton'))
     for (const [rel, text] of Object.entries(files)) this.write(rel, text)
+  }
+
+  /**
+   * A copy of this repository as git sees it (tracked and new files, not build outputs, no
+   * tests or benchmarks), sharing its node_modules and dist/, with `toml` applied to its
+   * auton.toml (the pipeline tests choose the smoke preset).
+   */
+  static copyOfRepo(toml: (text: string) => string = (t) => t): Project {
+    const p = new Project()
+    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' })
+      .split('\n').filter((f) => f && !f.startsWith('test/') && !f.startsWith('bench/'))
+    for (const f of files) {
+      mkdirSync(dirname(p.path(f)), { recursive: true })
+      try {
+        copyFileSync(join(REPO, f), p.path(f))
+      } catch {
+        // deleted in the work tree
+      }
+    }
+    rmSync(p.path('node_modules'), { recursive: true })
+    symlinkSync(join(REPO, 'node_modules'), p.path('node_modules'))
+    symlinkSync(join(REPO, 'dist'), p.path('dist'))
+    p.write('auton.toml', toml(p.read('auton.toml')))
+    return p
   }
 
   path(rel: string): string {

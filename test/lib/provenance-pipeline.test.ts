@@ -5,23 +5,11 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { Project, REPO, show } from '../helpers/project.js'
+import { readFileSync, readdirSync } from 'node:fs'
+import { Project, show } from '../helpers/project.js'
 
-const p = new Project()
-const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' })
-  .split('\n').filter((f) => f && !f.startsWith('test/') && !f.startsWith('bench/'))
-for (const f of files) {
-  mkdirSync(dirname(p.path(f)), { recursive: true })
-  try { copyFileSync(join(REPO, f), p.path(f)) } catch { /* deleted in the work tree */ }
-}
-rmSync(p.path('node_modules'), { recursive: true })
-symlinkSync(join(REPO, 'node_modules'), p.path('node_modules'))
-symlinkSync(join(REPO, 'dist'), p.path('dist'))
-writeFileSync(p.path('auton.toml'), readFileSync(p.path('auton.toml'), 'utf8').replace(/preset = "micro"/, 'preset = "smoke"'))
+const p = Project.copyOfRepo((t) => t.replace(/preset = "micro"/, 'preset = "smoke"'))
 test.after(() => p.remove())
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex')

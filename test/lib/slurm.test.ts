@@ -6,9 +6,9 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { Project, show, waitFor, collect, REPO } from '../helpers/project.js'
+import { Project, show, waitFor, collect } from '../helpers/project.js'
 import { SlurmCluster } from '../helpers/slurm.js'
 import { SlurmExecutor, resourceArgs, slurmTime } from '../../lib/executors/slurm.js'
 import { makeFarm, moveOutputs } from '../../lib/executors/staging.js'
@@ -376,20 +376,10 @@ t('20 trivial cluster targets through auton build -j 20', async () => {
 
 t('the pipeline trains on the cluster (smoke preset) and the x86_64 kernel boots with that model', async () => {
   // a copy of this repository, as test/rules/pipeline.test.ts makes one
-  const p = new Project()
+  const p = Project.copyOfRepo((t) =>
+    t.replace(/preset = "micro"/, 'preset = "smoke"\nexecutor = "cluster"\nresources = { cpus = 2, mem = "1G", time = "10m" }') +
+    '\n[executors.cluster]\nkind = "slurm"\n')
   try {
-    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' })
-      .split('\n').filter((f) => f && !f.startsWith('test/') && !f.startsWith('bench/'))
-    for (const f of files) {
-      mkdirSync(dirname(p.path(f)), { recursive: true })
-      try { copyFileSync(join(REPO, f), p.path(f)) } catch { /* deleted in the work tree */ }
-    }
-    rmSync(p.path('node_modules'), { recursive: true })
-    symlinkSync(join(REPO, 'node_modules'), p.path('node_modules'))
-    symlinkSync(join(REPO, 'dist'), p.path('dist'))
-    const toml = readFileSync(p.path('auton.toml'), 'utf8')
-      .replace(/preset = "micro"/, 'preset = "smoke"\nexecutor = "cluster"\nresources = { cpus = 2, mem = "1G", time = "10m" }')
-    writeFileSync(p.path('auton.toml'), toml + '\n[executors.cluster]\nkind = "slurm"\n')
     const t0 = Date.now()
     const r = await p.run(['build', '--json', 'qemu-boot-report-x86_64'], { env: env(), timeoutMs: 900_000 })
     const ms = Date.now() - t0

@@ -6,24 +6,11 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { Project, REPO } from '../helpers/project.js'
+import { readFileSync, writeFileSync, appendFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Project } from '../helpers/project.js'
 
-const p = new Project()
-// the checkout as git sees it (tracked and new files), not build outputs
-const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' })
-  .split('\n').filter((f) => f && !f.startsWith('test/') && !f.startsWith('bench/'))
-for (const f of files) {
-  mkdirSync(dirname(p.path(f)), { recursive: true })
-  try { copyFileSync(join(REPO, f), p.path(f)) } catch { /* deleted in the work tree */ }
-}
-// the repo's own packages; 'auton' resolves through the copied package.json's exports
-rmSync(p.path('node_modules'), { recursive: true })
-symlinkSync(join(REPO, 'node_modules'), p.path('node_modules'))
-symlinkSync(join(REPO, 'dist'), p.path('dist'))
-writeFileSync(p.path('auton.toml'), readFileSync(p.path('auton.toml'), 'utf8').replace(/preset = "micro"/, 'preset = "smoke"'))
+const p = Project.copyOfRepo((t) => t.replace(/preset = "micro"/, 'preset = "smoke"'))
 
 // kernel-aarch64.elf: a second arch, to show what an edit of one arch's build does not touch
 const TARGETS = ['qemu-boot-report-x86_64', 'kernel-aarch64.elf', 'eval', 'quantized']
