@@ -39,6 +39,12 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static void die(const char *fmt, const char *a, const char *b) {
     fprintf(stderr, "slm-run: ");
     fprintf(stderr, fmt, a, b);
@@ -212,16 +218,18 @@ int main(int argc, char **argv) {
 
     static generated g;
     slm_result res;
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     if (slm_generate(prompt, (int)n, (int)topk, seed, on_token, &g, &res, err, sizeof err) != 0)
         die("%s%s", err, "");
-    double dt = now_s() - t0;
+    double dt = now_s() - t0, cpu = cpu_s() - c0;
     printf("\n");
     if (want_ids) {
         for (int i = 0; i < g.n; i++) printf(i ? " %d" : "%d", g.ids[i]);
         printf("\n");
     }
-    fprintf(stderr, "slm-run: %d prompt + %d generated tokens in %.3f s (%.1f tok/s)%s\n", res.n_prompt,
-            res.n_generated, dt, (res.n_prompt + res.n_generated) / dt, res.hit_eos ? ", stopped at EOS" : "");
+    /* cpu: this thread's CPU time over the same span; on a loaded machine wall time also
+     * counts the time other processes had the core */
+    fprintf(stderr, "slm-run: %d prompt + %d generated tokens in %.3f s (%.1f tok/s), cpu %.3f s%s\n", res.n_prompt,
+            res.n_generated, dt, (res.n_prompt + res.n_generated) / dt, cpu, res.hit_eos ? ", stopped at EOS" : "");
     return 0;
 }
