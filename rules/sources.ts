@@ -40,7 +40,7 @@ export function packageFile(rel: string, projectRoot?: string): string {
 export function packageFiles(pattern: string, projectRoot?: string): string[] {
   const at = packagePrefix(projectRoot)
   if (at === '') return [pattern]
-  const m = /^(.+)\/\*(\.[\w]+)$/.exec(pattern)
+  const m = /^([^*?[{]+)\/\*(\.\w+)$/.exec(pattern)
   if (!m) throw new Error(`packageFiles: '${pattern}' is not of the form dir/*.ext`)
   return readdirSync(join(PACKAGE_ROOT, m[1]))
     .filter((f) => f.endsWith(m[2]))
