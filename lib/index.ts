@@ -8,3 +8,5 @@ export { agent } from './agents/agent.js'
 export type { AgentOptions } from './agents/agent.js'
 export { defineTool, readFileTool } from './agents/tools.js'
 export type { AgentTool, ToolContext } from './agents/tools.js'
+// Provenance of built files, for rules that embed or check it (the GGUF export, the boot report)
+export { provenanceOf, lineageOf } from './commands/provenance.js'

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseGguf } from '../SLM/tools/gguf-read.js'
-import { lineageOf, provenanceOf } from '../lib/commands/provenance.js'
+import { lineageOf, provenanceOf } from 'auton'
 
 export interface ModelProvenance {
   /** What the kernel's `slm info` printed (null: no provenance line). */

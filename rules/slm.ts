@@ -4,7 +4,7 @@
 // Function recipes call the stage code in SLM/tools in-process (dynamic imports, so each
 // recipe's key covers exactly the modules it runs: editing a stage's code reruns that stage).
 
-import { target, sh, type TargetHandle, type Resources } from 'auton'
+import { target, sh, type TargetHandle, type Resources, provenanceOf } from 'auton'
 import { packageFile, packageFiles, packagePrefix } from './sources.js'
 
 const DATA = 'SLM/datasets'
@@ -187,7 +187,6 @@ export function gguf(type: QuantType, ckpt: TargetHandle, tok: TargetHandle, cfg
       const { exportGguf } = await import('../SLM/tools/export.js')
       const { readGguf } = await import('../SLM/tools/gguf-read.js')
       // the digest of the checkpoint's provenance statement, from the journal (specs/export.md)
-      const { provenanceOf } = await import('../lib/commands/provenance.js')
       const provenance = { sha256: provenanceOf(cwd, ckpt.outputs[0]).digest, subject: ckpt.outputs[0] }
       await exportGguf({
         checkpoint: `${cwd}/${ckpt.outputs[0]}`,
