@@ -372,21 +372,25 @@ static AVX512 float q4_0_avx512(const uint8_t *w, const q8_act *x, int n) {
 #define ROWS_MAXB 256 /* blocks per row on the fast path (n <= 8192); longer rows: one at a time */
 #define ROWS_CHUNK 16 /* rows whose scales are converted together */
 
-/* ds[i * nbp + b] = fp16 scale of row i's block b times x's scale b, for nr rows.
- * The 16-bit scales are copied out for all nr rows first, then converted 16 at a time:
- * a vector load of just-stored bytes waits for the stores (no store forwarding), which
- * is paid once per call here; a gather measured slower still on Zen 4. */
+/* ds[i * nbp + b] = fp16 scale of row i's block b times x's scale b, for nr rows; the
+ * scales from dh (slm_mat.dh: contiguous, converted 16 at a time) or else copied out of
+ * the blocks for all nr rows first (a vector load of just-stored bytes waits for the
+ * stores, paid once per call here; a gather measured slower still on Zen 4). */
 static inline AVX512 void rows_scales(float *ds, int nbp, const uint8_t *w, size_t rb, int nr, int nb, int bsz,
-                                      const float *xd) {
+                                      const float *xd, const uint16_t *dh) {
     uint16_t h[ROWS_CHUNK * ROWS_MAXB];
-    for (int i = 0; i < nr; i++) {
-        const uint8_t *p = w + (size_t)i * rb;
-        for (int b = 0; b < nb; b++) h[i * nbp + b] = rd16(p + (size_t)b * bsz);
+    int hs = nb;
+    if (!dh) {
+        for (int i = 0; i < nr; i++) {
+            const uint8_t *p = w + (size_t)i * rb;
+            for (int b = 0; b < nb; b++) h[i * nbp + b] = rd16(p + (size_t)b * bsz);
+        }
+        dh = h, hs = nbp;
     }
     for (int i = 0; i < nr; i++)
         for (int b = 0; b < nb; b += 16) {
             __mmask16 m = nb - b >= 16 ? 0xffff : (__mmask16)((1u << (nb - b)) - 1);
-            __m512 d = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, h + i * nbp + b));
+            __m512 d = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, dh + i * hs + b));
             _mm512_mask_storeu_ps(ds + i * nbp + b, m, _mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, xd + b)));
         }
 }
@@ -401,6 +405,14 @@ static inline AVX512 void rows_init(int32_t *init, const int32_t *s4, int nb, in
 
 #define ROWS_ACC(i) __m256 e##i = _mm256_setzero_ps(), o##i = e##i
 #define ROWS_ADD(acc, i, s, b) acc##i = _mm256_add_ps(acc##i, _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(ds[(i) * nbp + (b)])))
+/* The weights of the rows two passes ahead, one line per row every other block: without
+ * it the loads wait on L3 / memory (the scale table took away the block-by-block scale
+ * reads that used to touch every line first). */
+#define ROWS_PF(bsz, b)                                                                                                 \
+    do {                                                                                                                \
+        if (((b) & 1) == 0 && nr == 4)                                                                                  \
+            for (int pi = 0; pi < 4; pi++) _mm_prefetch((const char *)wr + (8 + pi) * rb + (size_t)(b) * (bsz), _MM_HINT_T0); \
+    } while (0)
 #define ROWS_OUT(i) out[r + (i)] = avx_reduce8(_mm256_add_ps(e##i, o##i))
 
 #define Q8_S(i, b) _mm256_dpbusd_epi32(iv, _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(wr + (i) * rb + (size_t)(b) * 34 + 2)), flip), xv)
@@ -408,6 +420,7 @@ static inline AVX512 void rows_init(int32_t *init, const int32_t *s4, int nb, in
     do {                                                                                                                \
         __m256i xv = _mm256_loadu_si256((const __m256i *)(x->q + (b) * QK));                                            \
         __m256i iv = _mm256_loadu_si256((const __m256i *)(init + (b) * 8));                                              \
+        ROWS_PF(34, b);                                                                                               \
         ROWS_ADD(acc, 0, Q8_S(0, b), b);                                                                                \
         if (nr == 4) { ROWS_ADD(acc, 1, Q8_S(1, b), b); ROWS_ADD(acc, 2, Q8_S(2, b), b); ROWS_ADD(acc, 3, Q8_S(3, b), b); } \
     } while (0)
@@ -423,7 +436,8 @@ static inline __attribute__((always_inline)) AVX512 void q8_0_rows_n(float *out,
     if (nr == 4) { ROWS_OUT(1); ROWS_OUT(2); ROWS_OUT(3); }
 }
 
-static AVX512 void q8_0_rows_avx512(float *out, const uint8_t *w, size_t rb, int rows, const q8_act *x, int n) {
+static AVX512 void q8_0_rows_avx512(float *out, const uint8_t *w, size_t rb, int rows, const q8_act *x, int n,
+                                   const uint16_t *dh) {
     int nb = n / QK, nbp = (nb + 15) & ~15, r = 0;
     if (nb > ROWS_MAXB) {
         for (; r < rows; r++) out[r] = q8_0_avx512(w + (size_t)r * rb, x, n);
@@ -434,7 +448,7 @@ static AVX512 void q8_0_rows_avx512(float *out, const uint8_t *w, size_t rb, int
     rows_init(init, x->s4, nb, 7);
     for (int r0 = 0; r0 < rows; r0 += ROWS_CHUNK) {
         int r1 = rows - r0 < ROWS_CHUNK ? rows : r0 + ROWS_CHUNK;
-        rows_scales(ds, nbp, w + (size_t)r0 * rb, rb, r1 - r0, nb, 34, x->d);
+        rows_scales(ds, nbp, w + (size_t)r0 * rb, rb, r1 - r0, nb, 34, x->d, dh ? dh + (size_t)r0 * nb : 0);
         for (r = r0; r + 4 <= r1; r += 4) q8_0_rows_n(out, r, w + (size_t)r * rb, rb, 4, x, nb, init, ds + (r - r0) * nbp, nbp);
         for (; r < r1; r++) q8_0_rows_n(out, r, w + (size_t)r * rb, rb, 1, x, nb, init, ds + (r - r0) * nbp, nbp);
     }
@@ -449,6 +463,7 @@ static AVX512 void q8_0_rows_avx512(float *out, const uint8_t *w, size_t rb, int
     do {                                                                                                                \
         __m256i xv = _mm256_loadu_si256((const __m256i *)(x->q + (b) * QK));                                            \
         __m256i iv = _mm256_loadu_si256((const __m256i *)(init + (b) * 8));                                              \
+        ROWS_PF(18, b);                                                                                               \
         ROWS_ADD(acc, 0, Q4_S(0, b), b);                                                                                \
         if (nr == 4) { ROWS_ADD(acc, 1, Q4_S(1, b), b); ROWS_ADD(acc, 2, Q4_S(2, b), b); ROWS_ADD(acc, 3, Q4_S(3, b), b); } \
     } while (0)
@@ -465,7 +480,8 @@ static inline __attribute__((always_inline)) AVX512 void q4_0_rows_n(float *out,
     if (nr == 4) { ROWS_OUT(1); ROWS_OUT(2); ROWS_OUT(3); }
 }
 
-static AVX512 void q4_0_rows_avx512(float *out, const uint8_t *w, size_t rb, int rows, const q8_act *x, int n) {
+static AVX512 void q4_0_rows_avx512(float *out, const uint8_t *w, size_t rb, int rows, const q8_act *x, int n,
+                                   const uint16_t *dh) {
     int nb = n / QK, nbp = (nb + 15) & ~15, r = 0;
     if (nb > ROWS_MAXB) {
         for (; r < rows; r++) out[r] = q4_0_avx512(w + (size_t)r * rb, x, n);
@@ -476,7 +492,7 @@ static AVX512 void q4_0_rows_avx512(float *out, const uint8_t *w, size_t rb, int
     rows_init(init, x->s4, nb, 3);
     for (int r0 = 0; r0 < rows; r0 += ROWS_CHUNK) {
         int r1 = rows - r0 < ROWS_CHUNK ? rows : r0 + ROWS_CHUNK;
-        rows_scales(ds, nbp, w + (size_t)r0 * rb, rb, r1 - r0, nb, 18, x->d);
+        rows_scales(ds, nbp, w + (size_t)r0 * rb, rb, r1 - r0, nb, 18, x->d, dh ? dh + (size_t)r0 * nb : 0);
         for (r = r0; r + 4 <= r1; r += 4) q4_0_rows_n(out, r, w + (size_t)r * rb, rb, 4, x, nb, init, ds + (r - r0) * nbp, nbp);
         for (; r < r1; r++) q4_0_rows_n(out, r, w + (size_t)r * rb, rb, 1, x, nb, init, ds + (r - r0) * nbp, nbp);
     }
@@ -596,6 +612,8 @@ void quantize_q8_0_ref(const float *x, int n, int8_t *q, float *d, int32_t *s4) 
 
 /* ---- self-check ---- */
 
+#define CHECK_MAX 512
+
 static uint32_t rng_next(uint32_t *s) { /* xorshift32 */
     *s ^= *s << 13;
     *s ^= *s >> 17;
@@ -618,15 +636,24 @@ static int check_rows(const dot_impl *ref, const dot_impl *im, const float *wf, 
     /* row r starts r blocks in and spans n - 4 blocks; strides are whole blocks */
     int m = nq - 4 * QK;
     for (int r = 0; r < 5; r++) b[r] = ref->f32(wf + r * QK, xf, m);
-    if (im->q8_0_rows) {
-        im->q8_0_rows(a, w8, 34, 5, act, m);
-        for (int r = 0; r < 5; r++)
-            if (!same_bits(a[r], ref->q8_0(w8 + 34 * r, act, m))) return -1;
-    }
-    if (im->q4_0_rows) {
-        im->q4_0_rows(a, w4, 18, 5, act, m);
-        for (int r = 0; r < 5; r++)
-            if (!same_bits(a[r], ref->q4_0(w4 + 18 * r, act, m))) return -1;
+    /* the scale table the rows functions may get: row r's blocks start r blocks in */
+    uint16_t dh8[5 * CHECK_MAX / QK], dh4[5 * CHECK_MAX / QK];
+    for (int r = 0; r < 5; r++)
+        for (int b = 0; b < m / QK; b++) {
+            dh8[r * (m / QK) + b] = rd16(w8 + 34 * (r + b));
+            dh4[r * (m / QK) + b] = rd16(w4 + 18 * (r + b));
+        }
+    for (int tab = 0; tab < 2; tab++) {
+        if (im->q8_0_rows) {
+            im->q8_0_rows(a, w8, 34, 5, act, m, tab ? dh8 : 0);
+            for (int r = 0; r < 5; r++)
+                if (!same_bits(a[r], ref->q8_0(w8 + 34 * r, act, m))) return -1;
+        }
+        if (im->q4_0_rows) {
+            im->q4_0_rows(a, w4, 18, 5, act, m, tab ? dh4 : 0);
+            for (int r = 0; r < 5; r++)
+                if (!same_bits(a[r], ref->q4_0(w4 + 18 * r, act, m))) return -1;
+        }
     }
     if (im->f32_rows) {
         im->f32_rows(a, (const uint8_t *)wf, 4 * QK, 5, xf, m);
@@ -636,7 +663,6 @@ static int check_rows(const dot_impl *ref, const dot_impl *im, const float *wf, 
     return 0;
 }
 
-#define CHECK_MAX 512
 long dot_selfcheck(const char **bad_name) {
     static float wf[CHECK_MAX], xf[CHECK_MAX], xd[CHECK_MAX / QK];
     static uint8_t w8[CHECK_MAX / QK * 34], w4[CHECK_MAX / QK * 18];

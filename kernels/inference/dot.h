@@ -44,10 +44,11 @@ typedef struct {
      * j+16 (high nibble), each stored +8 */
     float (*q4_0)(const uint8_t *w, const q8_act *x, int n);
     /* Optional (NULL: one row at a time): out[r] for `rows` rows `rb` bytes apart, each
-     * exactly what the one-row function returns. */
+     * exactly what the one-row function returns. dh: NULL, or the rows' block scales
+     * (fp16, rows x n/32, contiguous: slm_mat.dh), the same values the blocks hold. */
     void (*f32_rows)(float *out, const uint8_t *w, size_t rb, int rows, const float *x, int n);
-    void (*q8_0_rows)(float *out, const uint8_t *w, size_t rb, int rows, const q8_act *x, int n);
-    void (*q4_0_rows)(float *out, const uint8_t *w, size_t rb, int rows, const q8_act *x, int n);
+    void (*q8_0_rows)(float *out, const uint8_t *w, size_t rb, int rows, const q8_act *x, int n, const uint16_t *dh);
+    void (*q4_0_rows)(float *out, const uint8_t *w, size_t rb, int rows, const q8_act *x, int n, const uint16_t *dh);
 } dot_impl;
 
 /* The fastest path this CPU runs (chosen once). */

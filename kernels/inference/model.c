@@ -54,10 +54,10 @@ static void matvec(slm_state *s, float *out, const slm_mat *W, const float *x) {
         quantize_q8_0(x, cols, s->aq, s->ad, s4);
         q8_act act = {s->aq, s->ad, s4};
         float (*fn)(const uint8_t *, const q8_act *, int) = W->type == GGML_Q8_0 ? dot->q8_0 : dot->q4_0;
-        void (*rows_fn)(float *, const uint8_t *, size_t, int, const q8_act *, int) =
+        void (*rows_fn)(float *, const uint8_t *, size_t, int, const q8_act *, int, const uint16_t *) =
             W->type == GGML_Q8_0 ? dot->q8_0_rows : dot->q4_0_rows;
         if (rows_fn) {
-            rows_fn(out, data, rb, rows, &act, cols);
+            rows_fn(out, data, rb, rows, &act, cols, W->dh);
         } else {
             PARALLEL_ROWS(rows, cols)
             for (int r = 0; r < rows; r++) out[r] = fn(data + r * rb, &act, cols);
@@ -537,7 +537,35 @@ static int get_mat(const gguf_file *f, int layer, const char *suffix, int rows, 
     m->rows = rows;
     m->cols = cols;
     m->row_bytes = (size_t)(t.nbytes / t.ne[1]);
+    m->dh = 0;
     return 0;
+}
+
+/* Hosted builds: room for slm_mat.dh of every matrix the matvecs read (the layers' and
+ * the output's), whatever their types; the kernels keep none. */
+static size_t scale_tables_bytes(const slm_config *c) {
+#if __STDC_HOSTED__
+    size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim, d = (size_t)c->dim;
+    size_t per_layer = q * d + 2 * kv * d + d * q + 3 * (size_t)c->ffn_dim * d;
+    return ((size_t)c->n_layers * per_layer + (size_t)c->vocab * d) / QK * 2 + 9 * (size_t)(c->n_layers + 1) * ARENA_ALIGN;
+#else
+    (void)c;
+    return 0;
+#endif
+}
+
+static void scale_table(slm_mat *m, slm_arena *a) {
+#if __STDC_HOSTED__
+    if (m->type != GGML_Q8_0 && m->type != GGML_Q4_0) return;
+    int nb = m->cols / QK, bsz = m->type == GGML_Q8_0 ? 34 : 18;
+    uint16_t *dh = arena_alloc(a, (size_t)m->rows * nb * 2);
+    if (!dh) return; /* the rows functions then read the scales from the blocks */
+    for (int r = 0; r < m->rows; r++)
+        for (int b = 0; b < nb; b++) dh[(size_t)r * nb + b] = rd16(m->data + (size_t)r * m->row_bytes + (size_t)b * bsz);
+    m->dh = dh;
+#else
+    (void)m, (void)a;
+#endif
 }
 
 static int get_vec(const gguf_file *f, int layer, const char *suffix, int n, const float **out, errbuf *e) {
@@ -570,7 +598,7 @@ size_t model_memory(const slm_config *c) {
     size_t sz[N_BUFS], total = arena_round((size_t)c->n_layers * sizeof(slm_layer)) + 2 * ARENA_ALIGN;
     state_sizes(c, sz);
     for (int i = 0; i < N_BUFS; i++) total += arena_round(sz[i]);
-    return total;
+    return total + scale_tables_bytes(c);
 }
 
 int model_load(slm_model *m, const gguf_file *f, slm_arena *a, errbuf *e) {
@@ -603,6 +631,12 @@ int model_load(slm_model *m, const gguf_file *f, slm_arena *a, errbuf *e) {
             get_mat(f, l, "ffn_down.weight", dim, c->ffn_dim, &L->w_down, e))
             return -1;
     }
+    for (int l = 0; l < c->n_layers; l++) {
+        slm_layer *L = &m->layers[l];
+        slm_mat *ms[7] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+        for (int i = 0; i < 7; i++) scale_table(ms[i], a);
+    }
+    scale_table(&m->output, a);
     m->weight_type = m->layers[0].wq.type;
     for (uint64_t i = 0; i < f->n_tensors; i++) {
         gguf_tensor_at(f, i, &t);

@@ -43,6 +43,10 @@ typedef struct {
     const uint8_t *data;
     int rows, cols;
     size_t row_bytes;
+    /* Hosted builds only (NULL in the kernels): a Q8_0/Q4_0 matrix's block scales copied
+     * out contiguously, rows x (cols / 32) fp16 values, made at load time so the AVX-512
+     * rows functions convert them 16 at a time instead of picking them out block by block. */
+    const uint16_t *dh;
 } slm_mat;
 
 typedef struct {
