@@ -9,6 +9,9 @@
  *       prints the logits after each prompt token: one line of vocab floats (%.9g) per token
  *   slm-run MODEL.gguf --ppl FILE.txt [--max-tokens N]
  *       prints {"ppl":..., "nll":..., "tokens":..., ...} for the text in FILE
+ *   slm-run ... --portable
+ *       runs the portable reference dot products and none of the host-only fast paths
+ *       (the same answers by construction; the tests check that on whole generations)
  *   slm-run --selfcheck
  *       runs every dot-product path this CPU has against the portable reference
  *       (kernels/inference/dot.h) and prints which path the forward pass uses
@@ -179,6 +182,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--tokenize")) tokenize = 1;
         else if (!strcmp(a, "--logits")) want_logits = 1;
         else if (!strcmp(a, "--selfcheck")) return selfcheck();
+        else if (!strcmp(a, "--portable")) dot_use_portable();
         else if (a[0] != '-' && !model) model = a;
         else die("unknown or incomplete option %s%s (see the usage in kernels/host/slm-run.c)", a, "");
     }

@@ -537,8 +537,17 @@ int dot_impls(const dot_impl **out, int max) {
     return k;
 }
 
+static const dot_impl *best;
+static int portable_only;
+
+void dot_use_portable(void) {
+    portable_only = 1;
+    best = &portable;
+}
+
+int dot_portable_only(void) { return portable_only; }
+
 const dot_impl *dot_best(void) {
-    static const dot_impl *best;
     if (!best) {
         const dot_impl *all[4];
         best = all[dot_impls(all, 4) - 1];
@@ -585,7 +594,7 @@ static int use_avx512 = -1;
 
 void quantize_q8_0(const float *x, int n, int8_t *q, float *d, int32_t *s4) {
 #ifdef DOT_AVX
-    if (use_avx512 < 0) use_avx512 = has_avx512();
+    if (use_avx512 < 0) use_avx512 = has_avx512() && !portable_only;
     if (use_avx512) {
         quantize_q8_0_avx512(x, n, q, d, s4);
         return;

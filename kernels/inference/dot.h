@@ -54,6 +54,12 @@ typedef struct {
 /* The fastest path this CPU runs (chosen once). */
 const dot_impl *dot_best(void);
 
+/* From now on dot_best() is the portable reference and the host-only fast paths (the
+ * AVX-512 quantization, model.c's expf / SwiGLU / attention) are off: what slm-run
+ * --portable runs, to check that they change no result. Call before the first forward pass. */
+void dot_use_portable(void);
+int dot_portable_only(void);
+
 /* Every path compiled in that this CPU can run, the portable reference first.
  * Returns how many were written (at most max). For the self-check. */
 int dot_impls(const dot_impl **out, int max);

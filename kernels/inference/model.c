@@ -230,7 +230,7 @@ static int fast_ok(void) {
         ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("f16c");
     }
-    return ok;
+    return ok && !dot_portable_only();
 }
 
 static inline FAST __m256 expf8(__m256 xf) {

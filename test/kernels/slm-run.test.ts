@@ -88,6 +88,30 @@ test('--selfcheck: every SIMD dot-product path this CPU has equals the portable 
     assert.match(r.stdout, / sse2/)
     assert.ok(Number(m![1]) > 0, 'compared something')
   }
+  // the host-only AVX-512 forward-pass paths (expf, SwiGLU, attention), where the CPU has them
+  if (m![3] === 'avx512vnni') assert.match(r.stdout, /^selfcheck: \d+ forward-pass values \(expf, SwiGLU, attention\) bit-identical to portable$/m)
+})
+
+// The tiny test model has 16-wide heads and rows of 2-4 blocks; the bench's tiny_10M shape
+// (random init, seed 42) takes the other branches of the host's fast paths: 64-wide heads
+// (4 accumulator chunks), rows of 12 and 32 blocks in groups of 4 with a scale table, F32
+// rows of 384 and 1024. Each type's 64 greedy tokens must equal those of --portable (the
+// portable dot products, none of the host-only paths), bit-identity seen on whole runs.
+// Against llama.cpp, measured on this shape (the core before these fast paths, 256330c,
+// gives the same token ids): F32 48/48, Q8_0 38/48, Q4_0 4/48 leading tokens. The Q8_0 divergence at token 39 is not explained yet (random weights give flat
+// logits, so a near tie is likely but not verified); Q4_0 sums in another order than ggml.
+test('tiny_10M shape: the fast paths give --portable\'s tokens; F32 equals llama.cpp, Q8_0/Q4_0 agree as measured', async () => {
+  const cfg = { name: 'tiny_10M', vocab_size: 2048, dim: 384, n_layers: 5, n_heads: 6, n_kv_heads: 2, ffn_dim: 1024, seq_len: 256, rope_theta: 10000, norm_eps: 1e-5 }
+  const tensors = tinyTensors(cfg, 42)
+  const measured: Record<string, number> = { f32: 48, q8_0: 38, q4_0: 4 }
+  for (const t of TYPES) {
+    const path = join(dir, `tiny10m-${t}.gguf`)
+    await writeGguf(path, buildGguf(cfg, tinyTokenizerJson(), tensors, t))
+    const ours = slmIds(path, PROBES[0], 64)
+    assert.equal(ours, slmIds(path, PROBES[0], 64, ['--portable']), `${t}: fast paths vs --portable`)
+    const ref = await llamaCppGreedy(path, PROBES[0], 48)
+    assert.ok(agreement(ours, ref) >= measured[t], `${t}: ${agreement(ours, ref)}/48 leading tokens equal llama.cpp's (measured ${measured[t]})`)
+  }
 })
 
 test('tokenizer: encodes like llama.cpp with a trained BPE vocabulary', async () => {
