@@ -7,8 +7,9 @@
 //   cd DIR && ( set -euo pipefail; . FILE ) </dev/null 2>&1; printf '\1AUTON_EXIT %d\n' $?
 // Sourcing the command from a file means no command text (quotes, heredocs, a syntax error)
 // can desynchronise the protocol; </dev/null keeps recipes off the worker's stdin.
-// Environment: the subshell first unsets every exported variable, then exports exactly the
-// recipe's environment (env.ts), so nothing of auton's own environment leaks into a command.
+// Environment: the worker starts with PATH alone and each command's subshell exports exactly
+// the recipe's environment (env.ts), so nothing of auton's own environment leaks into a command
+// (and no command's variables outlive its subshell).
 // The values travel over the worker's stdin pipe, never through a file (they may be secrets).
 // Cancelling kills the worker's whole process group — the command and everything it
 // started — and that worker is never reused.
@@ -59,7 +60,9 @@ export function runCommand(cwd: string, text: string, onOutput: (s: string) => v
     }
   })
   const exports = Object.entries(env).filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)).map(([k, v]) => `${k}=${quote(v)}`)
-  const setEnv = `unset $(compgen -e) 2>/dev/null;${exports.length ? ` export ${exports.join(' ')};` : ''}`
+  // the worker's own environment is only PATH (startWorker), so exporting the recipe's set
+  // gives exactly that set (plus PWD and SHLVL, which bash maintains itself)
+  const setEnv = exports.length ? `export ${exports.join(' ')};` : ''
   w.child.stdin!.write(`cd -- ${quote(cwd)} && ( ${setEnv} set -euo pipefail; . ${quote(file)} ) </dev/null 2>&1; printf '\\001AUTON_EXIT %d\\n' "$?"\n`)
   return {
     done,
