@@ -91,10 +91,14 @@ static void print_line(const char *line) { fprintf(stderr, "%s\n", line); }
 typedef struct {
     int ids[8192];
     int n;
+    double t_first, t_last; /* when the first and the latest token came out */
 } generated;
+
 
 static int on_token(int id, const char *piece, size_t len, void *user) {
     generated *g = user;
+    g->t_last = now_s();
+    if (g->n == 0) g->t_first = g->t_last;
     if (g->n < 8192) g->ids[g->n++] = id;
     fwrite(piece, 1, len, stdout);
     fflush(stdout);
@@ -235,5 +239,10 @@ int main(int argc, char **argv) {
      * counts the time other processes had the core */
     fprintf(stderr, "slm-run: %d prompt + %d generated tokens in %.3f s (%.1f tok/s), cpu %.3f s%s\n", res.n_prompt,
             res.n_generated, dt, (res.n_prompt + res.n_generated) / dt, cpu, res.hit_eos ? ", stopped at EOS" : "");
+    /* decode alone: the forward passes between the first generated token and the last
+     * (one per token after the first), the prompt excluded */
+    if (g.n > 1)
+        fprintf(stderr, "slm-run: decode %d tokens in %.4f s (%.1f tok/s)\n", g.n - 1, g.t_last - g.t_first,
+                (g.n - 1) / (g.t_last - g.t_first));
     return 0;
 }
