@@ -58,7 +58,10 @@ export function keyWorld(g: Graph, root: string, state: State, cfg: AutonConfig,
   const bodies = new Map<string, string[]>()
   for (const n of g.nodes.values()) {
     const c = n.decl.recipe?.code
-    if (c) bodies.set(c.module, [...(bodies.get(c.module) ?? []), c.body])
+    if (!c) continue
+    const list = bodies.get(c.module)
+    if (list) list.push(c.body)
+    else bodies.set(c.module, [c.body])
   }
   const hash = (p: string) => state.stat.hash(p)
   return {
