@@ -47,8 +47,17 @@ export class CodeGraph {
     private readonly bodiesOf: (module: string) => string[],
   ) {}
 
+  private results = new Map<string, Map<string, string>>()
+
   /** Path (relative to the root where inside it) or package → content hash or version. */
   codeOf(module: string, body: string): Map<string, string> {
+    const id = `${module}\0${body}` // a loop declares many targets with one body
+    let r = this.results.get(id)
+    if (!r) this.results.set(id, (r = this.compute(module, body)))
+    return r
+  }
+
+  private compute(module: string, body: string): Map<string, string> {
     const out = new Map<string, string>()
     const pkg = packageOf(module)
     if (pkg) {
