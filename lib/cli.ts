@@ -42,7 +42,7 @@ options for every command:
   -h, --help            help for a command (auton build --help)`,
   build: `usage: auton build [targets…] [options]
 
-  -j, --jobs N          run at most N recipes at once (default: [build] jobs, or the number of cores)
+  -j, --jobs N          run at most N recipes here at once (cluster jobs take no slot; default: [build] jobs, or the cores)
   -k, --keep-going      keep building independent targets after a failure
   -n, --dry-run         say what would run, run nothing
       --json            one JSON object per line on stdout (target events and a summary)
