@@ -46,6 +46,7 @@ export function summaryLine(e: Extract<BuildEvent, { type: 'summary' }>): string
   if (e.skipped) parts.push(`${e.skipped} skipped`)
   if (e.wouldRun) parts.push(`${e.wouldRun} would run`)
   if (e.refused) parts.push(`${e.refused} cache record${e.refused === 1 ? '' : 's'} refused`)
+  if (e.unrecorded) parts.push(`${e.unrecorded} not recorded (an input changed while it ran)`)
   const cost = e.costUsd > 0 || e.inputTokens > 0 ? `, ${e.inputTokens + e.outputTokens} tokens, $${e.costUsd.toFixed(4)}` : ''
   return `${e.ok ? 'build ok' : 'build FAILED'}: ${parts.join(', ')} in ${fmtMs(e.ms)}${cost}`
 }
