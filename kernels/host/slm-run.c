@@ -18,10 +18,14 @@
  *
  * Timing goes to stderr (SLM_INFO=1 also prints the model description). The GGUF
  * is read into memory and used in place, exactly as the kernels use their
- * embedded copy. Build (add -fopenmp to split matvec rows across threads):
+ * embedded copy, on huge pages where the kernel gives them. Build as the pipeline does
+ * (kernels/tools/kbuild.ts slmRunArgs; -ffp-contract=off keeps the floats the kernels'):
  *
- *   gcc -std=gnu11 -O3 -march=native -o build/slm-run kernels/host/slm-run.c \
- *     kernels/inference/{slm,model,tokenizer,gguf,sample,slm_math,errbuf}.c -lm
+ *   gcc -O2 -ffp-contract=off -Ikernels/inference -o build/slm-run kernels/host/slm-run.c \
+ *     kernels/inference/<each .c file> -lm
+ *
+ * The AVX2 / AVX-512 paths are compiled in with target attributes and chosen at run time.
+ * Single-threaded (-fopenmp would split the one-row-at-a-time loops in model.c by rows).
  */
 #include <errno.h>
 #include <math.h>

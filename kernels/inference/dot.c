@@ -368,7 +368,7 @@ static AVX512 float q4_0_avx512(const uint8_t *w, const q8_act *x, int n) {
  *         -128 * (x's sums of 4), is exactly sum w x; one xor replaces abs/sign.
  *   Q4_0: nibbles as they are, started from -8 * (x's sums of 4).
  * The dot products of a row are never split, so the sums are the same in any order
- * of rows (slm-run's threads split by rows). */
+ * of rows (threads, where a host uses them, must split by rows). */
 #define ROWS_MAXB 256 /* blocks per row on the fast path (n <= 8192); longer rows: one at a time */
 #define ROWS_CHUNK 16 /* rows whose scales are converted together */
 
