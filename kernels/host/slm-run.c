@@ -9,6 +9,10 @@
  *       prints the logits after each prompt token: one line of vocab floats (%.9g) per token
  *   slm-run MODEL.gguf --ppl FILE.txt [--max-tokens N]
  *       prints {"ppl":..., "nll":..., "tokens":..., ...} for the text in FILE
+ *   slm-run ... --f32-kv
+ *       keeps K/V and the attention arithmetic in F32 instead of llama.cpp's fp16
+ *       (model_set_f32_kv, host only): exact float32 math, what the ONNX export is checked
+ *       against (test/SLM/onnx.test.ts); the default fp16 path is what the kernels compute
  *   slm-run ... --portable
  *       runs the portable reference dot products and none of the host-only fast paths
  *       (the same answers by construction; the tests check that on whole generations)
@@ -175,7 +179,7 @@ int main(int argc, char **argv) {
     const char *model = NULL, *prompt = NULL, *ppl = NULL;
     long n = 32, topk = 0, max_tokens = 0;
     unsigned long long seed = 0;
-    int want_ids = 0, tokenize = 0, want_logits = 0;
+    int want_ids = 0, tokenize = 0, want_logits = 0, f32_kv = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -191,11 +195,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--logits")) want_logits = 1;
         else if (!strcmp(a, "--selfcheck")) return selfcheck();
         else if (!strcmp(a, "--portable")) dot_use_portable();
+        else if (!strcmp(a, "--f32-kv")) f32_kv = 1;
         else if (a[0] != '-' && !model) model = a;
         else die("unknown or incomplete option %s%s (see the usage in kernels/host/slm-run.c)", a, "");
     }
     if (!model || (!prompt && !ppl))
-        die("usage: slm-run MODEL.gguf --prompt TEXT [--n N] [--topk K --seed S] [--ids] [--tokenize]%s%s\n"
+        die("usage: slm-run MODEL.gguf --prompt TEXT [--n N] [--topk K --seed S] [--ids] [--tokenize] [--logits] [--f32-kv]%s%s\n"
             "       slm-run MODEL.gguf --ppl FILE.txt [--max-tokens N]", "", "");
 
     size_t len;
@@ -205,6 +210,16 @@ int main(int argc, char **argv) {
     char err[256];
     if (slm_load(buf, len, arena, need, err, sizeof err) != 0) die("%s: %s", model, err);
     if (getenv("SLM_INFO")) slm_info(print_line);
+    if (f32_kv) { /* F32 caches beside the fp16 ones slm_load made, which then go unused */
+        gguf_file gf;
+        slm_config c;
+        errbuf e = errbuf_init(err, sizeof err);
+        if (gguf_open(&gf, buf, len, err, sizeof err) != 0 || model_read_config(&c, &gf, &e) != 0) die("%s: %s", model, err);
+        size_t n_kv = (size_t)c.n_layers * c.ctx_len * c.n_kv_heads * c.head_dim;
+        float *k = calloc(n_kv, sizeof(float)), *v = calloc(n_kv, sizeof(float));
+        if (!k || !v) die("cannot allocate the F32 KV cache%s%s", "", "");
+        model_set_f32_kv(k, v);
+    }
 
     if (ppl) return run_ppl(ppl, max_tokens);
 

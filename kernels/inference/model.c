@@ -407,6 +407,45 @@ static void swiglu(float *hb, const float *hb2, int n) {
 long model_selfcheck(const char **bad_name) { (void)bad_name; return 0; }
 #endif
 
+#if __STDC_HOSTED__
+/* ---- host-only F32 K/V (model_set_f32_kv; slm-run --f32-kv) ----
+ * Portable C, no fast paths: speed does not matter here, only that the arithmetic is
+ * plain float32 like an exact runtime's. Off (NULL) unless slm-run asks for it. */
+static float *f32_k_cache, *f32_v_cache;
+
+void model_set_f32_kv(float *k_cache, float *v_cache) {
+    f32_k_cache = k_cache;
+    f32_v_cache = v_cache;
+}
+
+static float dot_f32_plain(const float *a, const float *b, int n) {
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+/* softmax(q.K[0..pos] / sqrt(head_dim)) V[0..pos], two passes (the maximum, then the exps),
+ * everything in F32. */
+static void attend_f32(float *out, const float *q, const float *kc, const float *vc, int kv_stride, int pos,
+                       int head_dim) {
+    float scale = 1.0f / slm_sqrtf((float)head_dim);
+    float M = -SLM_INFINITY, S = 0.0f;
+    for (int t = 0; t <= pos; t++) {
+        float sc = dot_f32_plain(q, kc + (size_t)t * kv_stride, head_dim) * scale;
+        if (sc > M) M = sc;
+    }
+    for (int d = 0; d < head_dim; d++) out[d] = 0.0f;
+    for (int t = 0; t <= pos; t++) {
+        float w = slm_expf(dot_f32_plain(q, kc + (size_t)t * kv_stride, head_dim) * scale - M);
+        const float *v = vc + (size_t)t * kv_stride;
+        for (int d = 0; d < head_dim; d++) out[d] += w * v[d];
+        S += w;
+    }
+    float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int d = 0; d < head_dim; d++) out[d] *= inv;
+}
+#endif
+
 float *model_forward(const slm_model *m, slm_state *s, int token, int pos) {
     const slm_config *c = &m->c;
     int dim = c->dim, hd = c->head_dim, kv_dim = c->n_kv_heads * hd;
@@ -426,13 +465,28 @@ float *model_forward(const slm_model *m, slm_state *s, int token, int pos) {
         matvec(s, s->v, &L->wv, s->xb);
         rope_apply(s->q, c->n_heads, hd, c->rope_dim, s->rope_cs);
         rope_apply(s->k, c->n_kv_heads, hd, c->rope_dim, s->rope_cs);
-        for (int i = 0; i < kv_dim; i++) {
-            kc[(size_t)pos * kv_dim + i] = slm_fp32_to_fp16(s->k[i]);
-            vc[(size_t)pos * kv_dim + i] = slm_fp32_to_fp16(s->v[i]);
-        }
-        for (int h = 0; h < c->n_heads; h++) {
-            int kvh = h / group;
-            attend_any(s->att + h * hd, s->q + h * hd, kc + kvh * hd, vc + kvh * hd, kv_dim, pos, hd, s->xb2);
+#if __STDC_HOSTED__
+        if (f32_k_cache) { /* slm-run --f32-kv */
+            float *kf = f32_k_cache + (size_t)l * c->ctx_len * kv_dim, *vf = f32_v_cache + (size_t)l * c->ctx_len * kv_dim;
+            for (int i = 0; i < kv_dim; i++) {
+                kf[(size_t)pos * kv_dim + i] = s->k[i];
+                vf[(size_t)pos * kv_dim + i] = s->v[i];
+            }
+            for (int h = 0; h < c->n_heads; h++) {
+                int kvh = h / group;
+                attend_f32(s->att + h * hd, s->q + h * hd, kf + kvh * hd, vf + kvh * hd, kv_dim, pos, hd);
+            }
+        } else
+#endif
+        {
+            for (int i = 0; i < kv_dim; i++) {
+                kc[(size_t)pos * kv_dim + i] = slm_fp32_to_fp16(s->k[i]);
+                vc[(size_t)pos * kv_dim + i] = slm_fp32_to_fp16(s->v[i]);
+            }
+            for (int h = 0; h < c->n_heads; h++) {
+                int kvh = h / group;
+                attend_any(s->att + h * hd, s->q + h * hd, kc + kvh * hd, vc + kvh * hd, kv_dim, pos, hd, s->xb2);
+            }
         }
         matvec(s, s->xb2, &L->wo, s->att);
         for (int i = 0; i < dim; i++) s->x[i] += s->xb2[i];

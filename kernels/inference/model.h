@@ -92,6 +92,17 @@ int state_init(slm_state *s, const slm_config *c, slm_arena *a);
  * in the cache) and returns the logits [vocab]. */
 float *model_forward(const slm_model *m, slm_state *s, int token, int pos);
 
+#if __STDC_HOSTED__
+/* Host-only (slm-run --f32-kv; the kernels never compile it): from now on model_forward
+ * keeps K and V in these F32 caches, n_layers x ctx_len x (n_kv_heads * head_dim) floats
+ * each, instead of the fp16 ones, and computes attention in plain F32 (scores from the
+ * unrounded q, an exact two-pass softmax, the weighted sum of V in an F32 accumulator),
+ * which is what an exact float32 runtime (the ONNX graph) computes. NULL, NULL switches
+ * back to the default (llama.cpp's fp16 KV) path, which this leaves bit for bit as it is.
+ * Caches must be switched only between sequences (before position 0). */
+void model_set_f32_kv(float *k_cache, float *v_cache);
+#endif
+
 /* Compares the forward pass's host-only fast paths (AVX-512 expf, SwiGLU, attention)
  * with their portable definitions on seeded data: the number of values compared (0 where
  * there are none), or -1 with *bad_name set. */
