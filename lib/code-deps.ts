@@ -18,7 +18,7 @@ import { builtinModules } from 'node:module'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 
 const STATIC = /(?:^|[\s;}])(?:import|export)\s+(?:type\s+)?(?:[\w*${},\s]+?\s+from\s+)?['"]([^'"\n]+)['"]/g
-const DYNAMIC = /(?:\bimport|\bjitiImport|\brequire)\s*\(\s*['"]([^'"\n]+)['"]\s*\)/g
+const DYNAMIC = /(?:\bimport|\bjitiImport|\brequire)\s*\(\s*(?:['"]([^'"\n]+)['"]|`([^`$\n]+)`)\s*\)/g
 const BUILTIN = new Set(builtinModules)
 
 export function staticSpecifiers(text: string): string[] {
@@ -26,7 +26,7 @@ export function staticSpecifiers(text: string): string[] {
 }
 
 export function dynamicSpecifiers(text: string): string[] {
-  return [...text.matchAll(DYNAMIC)].map((m) => m[1])
+  return [...text.matchAll(DYNAMIC)].map((m) => m[1] ?? m[2]) // '…', "…" or a `…` without ${}
 }
 
 /** A resolved import: a local file (absolute path) or a package identity ("pkg:name@version"). */

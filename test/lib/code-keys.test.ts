@@ -32,6 +32,7 @@ test('static scan finds every kind of specifier', () => {
   assert.equal(staticSpecifiers(text), ['./a.js', './b.js', './c.js', './d.js', './ef.js'])
   assert.equal(dynamicSpecifiers(text), ['./g.js', './h.cjs'])
   assert.equal(dynamicSpecifiers(`jitiImport('./x.js')`), ['./x.js'])
+  assert.equal(dynamicSpecifiers('await import(`./tpl.js`); await import(`./${name}.js`)'), ['./tpl.js']) // a computed one cannot be followed
 })
 
 test('an edited helper, and a module the helper imports, rerun the recipe; a dynamic import reruns only its recipe', async () => {
