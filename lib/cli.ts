@@ -335,7 +335,8 @@ async function cmdExplain(file: string, root: string, cfg: AutonConfig, names: s
   const { graph } = await loadAutonfile(file, cfg)
   const order = closure(graph, names)
   const state = new State(root).load()
-  const rc = { world: keyWorld(graph, root, state, cfg), state, cache: new LocalCache(resolve(root, cfg.cache.dir)) }
+  // the cache as build sees it: with a signing key, a record build would refuse is not a restore
+  const rc = { world: keyWorld(graph, root, state, cfg), state, cache: localFromConfig(root, cfg, () => {}) }
   // the same decision `build -n` acts on (rebuilder.ts), for the target and what it waits for
   const stale = new Set<string>()
   for (const name of order) {

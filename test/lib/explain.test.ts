@@ -56,6 +56,26 @@ test('output list, env added/removed/changed, tool, params, input, a modified ou
   }
 })
 
+test('with a signing key, explain does not promise a restore from a record build would refuse', async () => {
+  const p = new Project({
+    'auton.toml': '[cache]\nsign_key_env = "TEAM_KEY"\n',
+    'autonfile.ts': `import { target, sh } from 'auton'\ntarget('t', { inputs: ['src/in.txt'], outputs: ['out/t.txt'], run: sh\`mkdir -p out && cat src/in.txt > out/t.txt\` })\n`,
+    'src/in.txt': 'x\n',
+  })
+  try {
+    assert.is((await p.run(['build', '--json', 't'], { env: { TEAM_KEY: 'key-one-0123456789' } })).code, 0)
+    assert.is((await p.run(['clean', 't'])).code, 0)
+    const same = await p.run(['explain', 't'], { env: { TEAM_KEY: 'key-one-0123456789' } })
+    assert.match(same.stdout, 't: would be restored from the local cache because', show(same))
+    const other = await p.run(['explain', 't'], { env: { TEAM_KEY: 'key-two-0123456789' } })
+    assert.match(other.stdout, 't: would rebuild because', show(other))
+    const built = await p.run(['build', '--json', 't'], { env: { TEAM_KEY: 'key-two-0123456789' } })
+    assert.is(built.status.get('t'), 'ran', show(built))
+  } finally {
+    p.remove()
+  }
+})
+
 test('unknown options are a load error naming the option, file:line and the closest known one', async () => {
   const p = new Project({
     'autonfile.ts': `import { target, sh, agent } from 'auton'
