@@ -18,12 +18,11 @@ import { type ActionRecord, type LocalCache, type RemoteCache } from './cache.js
 import { ToolIds, type KeyWorld, type Parts } from './key.js'
 import { CodeGraph } from './code-deps.js'
 import { decide, type Decision, type RebuildContext } from './rebuilder.js'
-import { restoreLocal, restoreRemote, type RestoreRequest } from './restore.js'
-import { logTail, OutputMissing, runTarget } from './execute.js'
+import { restoreAction, restoreRemote, type RestoreRequest } from './restore.js'
+import { addUsage, logTail, OutputMissing, runTarget } from './execute.js'
 import { localExecutor, type Executor } from './executor.js'
 import { recipeEnv } from './env.js'
 import { createBudget } from './budget.js'
-import { createMasker } from './mask.js'
 import type { AutonConfig } from './config.js'
 import type { Emit, TargetStatus } from './events.js'
 import type { Usage } from './recipe.js'
@@ -117,7 +116,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     emit({ type: 'target', name, status: 'failed', ms, at: Date.now(), error, ...extra })
     return 'failed'
   }
-  const restoreReq = (name: string, key: string, parts: Parts): RestoreRequest => ({ root, key, parts, state, cache: opts.cache!, emit })
+  const restoreReq = (key: string, parts: Parts): RestoreRequest => ({ root, key, parts, state, cache: opts.cache!, emit })
 
   const check = async (name: string): Promise<TargetStatus | 'run'> => {
     const n = g.nodes.get(name)!
@@ -136,14 +135,14 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
       return done(name, 'would-run', { reason })
     }
     if (d.kind === 'after-upstream') throw new Error('internal: upstream pending in a real build')
-    if (d.kind === 'restore' && restoreLocal(n, d.action, restoreReq(name, d.key, d.parts))) {
+    if (d.kind === 'restore' && restoreAction(n, d.action, restoreReq(d.key, d.parts))) {
       // a shared cache learns what this one holds (CI's local cache restored it, say)
       opts.remote?.upload(d.action, opts.cache!, { ifAbsent: true })
       return done(name, 'restored', { ms: Date.now() - began, source: 'local', reason: d.reasons[0] })
     }
     if (opts.remote && opts.cache) {
       try {
-        if (await restoreRemote(n, opts.remote, rc, restoreReq(name, d.key, d.parts))) {
+        if (await restoreRemote(n, opts.remote, rc, restoreReq(d.key, d.parts))) {
           return done(name, 'restored', { ms: Date.now() - began, source: 'remote', reason: d.reasons[0] })
         }
       } catch (e) {
@@ -179,9 +178,9 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     } catch (e) {
       const spent = (e as { usage?: Usage }).usage
       if (spent) addUsage(usage, spent)
+      // execute.ts masked the message and everything the log holds
       const msg = abort.signal.aborted && !(e instanceof OutputMissing) ? 'cancelled' : (e as Error).message
-      const masker = createMasker(n.decl.secrets.map((s) => env[s]).filter((v): v is string => v !== undefined))
-      return fail(name, masker.mask(msg), Date.now() - began, { log: logFile, tail: masker.mask(logTail(logFile)) })
+      return fail(name, msg, Date.now() - began, { log: logFile, tail: logTail(logFile) })
     }
   }
 
@@ -201,7 +200,8 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
 
   const tasks: Task[] = order.map((name) => {
     const n = g.nodes.get(name)!
-    return { name, deps: n.deps.filter((d) => inClosure.has(d)), pool: n.decl.pool, prio: prio.get(name)!, remote: n.decl.executor !== 'local' && executors.has(n.decl.executor) && executors.get(n.decl.executor) !== localExecutor }
+    const remote = (executors.get(n.decl.executor) ?? localExecutor) !== localExecutor // a cluster job
+    return { name, deps: n.deps.filter((d) => inClosure.has(d)), pool: n.decl.pool, prio: prio.get(name)!, remote }
   })
   const scheduler = new Scheduler(tasks, {
     check,
@@ -243,11 +243,4 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     at: Date.now(),
   })
   return { ok, statuses, usage }
-}
-
-function addUsage(to: Usage, u: Usage): void {
-  to.inputTokens += u.inputTokens
-  to.outputTokens += u.outputTokens
-  to.costUsd += u.costUsd
-  to.calls += u.calls
 }

@@ -72,11 +72,11 @@ export async function runTarget(n: Node, r: RunRequest): Promise<RunResult> {
   for (let attempt = 1; ; attempt++) {
     try {
       const res = await runOnce(n, r, log, masker)
-      if (res.usage) add(usage, res.usage)
+      if (res.usage) addUsage(usage, res.usage)
       return { ...res, usage }
     } catch (e) {
       const spent = (e as { usage?: Usage }).usage // a paid step that failed still spent money
-      if (spent) add(usage, spent)
+      if (spent) addUsage(usage, spent)
       if (attempt >= attempts || r.signal.aborted) throw Object.assign(e as Error, { usage })
       const msg = `attempt ${attempt} of ${attempts} failed: ${(e as Error).message}; retrying`
       log.write(`\n# ${masker.mask(msg)}\n`)
@@ -85,7 +85,7 @@ export async function runTarget(n: Node, r: RunRequest): Promise<RunResult> {
   }
 }
 
-function add(to: Usage, u: Usage): void {
+export function addUsage(to: Usage, u: Usage): void {
   to.inputTokens += u.inputTokens
   to.outputTokens += u.outputTokens
   to.costUsd += u.costUsd

@@ -22,19 +22,15 @@ export interface RestoreRequest {
   emit: Emit
 }
 
-/** Restore from an action the local cache holds (the rebuilder found it). */
-export function restoreLocal(n: Node, action: ActionRecord, r: RestoreRequest): boolean {
-  return apply(n, action, r)
-}
-
 /** Ask the remote cache for the key (it fetches the record and blobs into the local cache). */
 export async function restoreRemote(n: Node, remote: RemoteCache, c: RebuildContext, r: RestoreRequest): Promise<boolean> {
   const action = await remote.fetch(r.key, r.cache, n.name)
   if (!action || !discoveredMatch(action, c)) return false
-  return apply(n, action, r)
+  return restoreAction(n, action, r)
 }
 
-function apply(n: Node, action: ActionRecord, r: RestoreRequest): boolean {
+/** Write `action`'s outputs from the local cache (the rebuilder found it there, or the remote fetched it). */
+export function restoreAction(n: Node, action: ActionRecord, r: RestoreRequest): boolean {
   const { root, state, cache } = r
   // a record may only write this target's declared outputs, all of them
   const paths = action.outputs.map((o) => o.path).sort()
