@@ -92,8 +92,11 @@ function inputHash(n: Node, f: string, w: KeyWorld): string {
   return h
 }
 
-/** The key: machine-independent, so env parts count by sha256 of the value, not the salted hash. */
-export function keyOf(parts: Parts, n: Node, envValue: (name: string) => string | undefined): string {
+/**
+ * The key: machine-independent, so env parts count by sha256 of the value, not the salted hash.
+ * (An aggregate's parts say `recipe:aggregate`; the rebuilder never needs its key.)
+ */
+export function keyOf(parts: Parts, envValue: (name: string) => string | undefined): string {
   const items: [string, string][] = []
   for (const [k, v] of Object.entries(parts)) {
     if (k.startsWith('env:')) {
@@ -101,7 +104,7 @@ export function keyOf(parts: Parts, n: Node, envValue: (name: string) => string 
       items.push([k, val === undefined ? '(unset)' : sha256(`env\0${val}`)])
     } else items.push([k, v])
   }
-  return sha256(JSON.stringify([KEY_FORMAT, n.decl.recipe ? '' : 'aggregate', items]))
+  return sha256(JSON.stringify([KEY_FORMAT, items]))
 }
 
 export function fullKeyOf(key: string, discovered: Record<string, string>): string {

@@ -46,7 +46,7 @@ export function decide(n: Node, c: RebuildContext, pendingUpstream: string[] = [
   const rec = c.state.records.get(n.name)
   const reasons = staleness(parts, rec, c)
   if (reasons.length === 0) return { kind: 'up-to-date' }
-  const key = keyOf(parts, n, c.world.envValue)
+  const key = keyOf(parts, c.world.envValue)
   const action = c.cache && localAction(n.name, key, c)
   if (action) return { kind: 'restore', reasons, parts, key, action }
   return { kind: 'run', reasons, parts, key }

@@ -44,7 +44,7 @@ function world(files: Record<string, string>, env: Record<string, string> = {}, 
 /** A context whose record is what a build in `w` would have written. */
 function built(n: Node, w: KeyWorld, outputs: Record<string, string>): RebuildContext {
   const parts = keyParts(n, w)
-  const rec: TargetRecord = { name: n.name, key: keyOf(parts, n, w.envValue), fullKey: '', parts, outputs, discovered: {}, ms: 1, via: 'ran', at: 0 }
+  const rec: TargetRecord = { name: n.name, key: keyOf(parts, w.envValue), fullKey: '', parts, outputs, discovered: {}, ms: 1, via: 'ran', at: 0 }
   rec.fullKey = rec.key
   return { world: w, state: { records: new Map([[n.name, rec]]) } }
 }
@@ -86,10 +86,10 @@ test('each kind of change gives its own exact reason', () => {
 test('a changed key always has a reason, and the same parts always give the same key', () => {
   const n = node({ params: { a: [1, { b: 2 }] }, env: ['FOO'] })
   const w = world({ '/p/src/a.txt': 'h1' }, { FOO: 'x' })
-  const k1 = keyOf(keyParts(n, w), n, w.envValue)
+  const k1 = keyOf(keyParts(n, w), w.envValue)
   // the key does not depend on the per-checkout salt (a shared cache needs the same key everywhere)
   const other = { ...w, salt: 't'.repeat(64) }
-  assert.is(keyOf(keyParts(n, other), n, other.envValue), k1)
+  assert.is(keyOf(keyParts(n, other), other.envValue), k1)
   // ... but the recorded env part does (the journal does not reveal the value to a guess)
   assert.is.not(keyParts(n, other)['env:FOO'], keyParts(n, w)['env:FOO'])
   assert.is.not(keyParts(n, w)['env:FOO'], 'x')
@@ -98,7 +98,7 @@ test('a changed key always has a reason, and the same parts always give the same
 test('restore when the local cache holds the key, with the reasons it would otherwise run', () => {
   const n = node()
   const w = world({ '/p/src/a.txt': 'h1' })
-  const key = keyOf(keyParts(n, w), n, w.envValue)
+  const key = keyOf(keyParts(n, w), w.envValue)
   const action: ActionRecord = { key, outputs: [], discovered: {}, ms: 5 }
   const d = decide(n, { world: w, state: { records: new Map() }, cache: { getAction: (k: string) => (k === key ? action : undefined) } })
   assert.is(d.kind, 'restore')
