@@ -14,7 +14,7 @@
 // first appends a tombstone, so an interrupted run is never mistaken for the previous good one.
 
 import { randomBytes } from 'node:crypto'
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { StatCache } from './hash.js'
 import { writeAtomic } from './atomic.js'
@@ -94,7 +94,7 @@ export class State {
       mkdirSync(this.dir, { recursive: true })
       const file = join(this.dir, 'targets.jsonl')
       this.journal = openSync(file, 'a')
-      if (existsSync(file) && statSync(file).size > this.journalValid) ftruncateSync(this.journal, this.journalValid)
+      if (fstatSync(this.journal).size > this.journalValid) ftruncateSync(this.journal, this.journalValid)
     }
     writeSync(this.journal, JSON.stringify(obj) + '\n')
     this.lines++

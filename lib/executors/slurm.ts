@@ -35,6 +35,7 @@ import type { Resources } from '../dsl.js'
 import type { Emit } from '../events.js'
 import type { RecipeContext, RecipeResult } from '../recipe.js'
 import { formatProgress } from '../runners/command.js'
+import { logTail } from '../execute.js'
 import { makeFarm, missingOutputs, moveOutputs } from './staging.js'
 import { noteJob, dropRun } from './ledger.js'
 
@@ -517,13 +518,9 @@ function readMarker(file: string, id: string): number | undefined {
   }
 }
 
-function tailOf(log: string, lines = 15): string {
-  try {
-    const t = readFileSync(log, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
-    return t ? `\n--- last lines of the job's output:\n${t}` : ''
-  } catch {
-    return ''
-  }
+function tailOf(log: string): string {
+  const t = logTail(log, 15)
+  return t ? `\n--- last lines of the job's output:\n${t}` : ''
 }
 
 function slug(name: string): string {
