@@ -28,25 +28,29 @@ export function dataset(opts: DatasetOptions = {}): TargetHandle {
   const dir = `${DATA}/corpus`
   const extraFiles = opts.extraFiles ?? []
   return target('dataset', {
-    inputs: ['/usr/share/misc/pci.ids', ...extraFiles],
+    inputs: [PCI_IDS, ...extraFiles],
     outputs: [`${dir}/train.txt`, `${dir}/val.txt`, `${dir}/probes.jsonl`, `${dir}/stats.json`],
     // extraFiles only when given: the default corpus keeps the key it always had
     params: { seed: opts.seed ?? 1337, maxBytes: opts.maxBytes ?? 3_000_000, ...(extraFiles.length ? { extraFiles } : {}) },
     description: 'OS/hardware corpus from pci.ids, usb.ids and man pages',
-    run: async ({ cwd, params }) => {
+    run: async ({ cwd, params, inputs }) => {
       const { buildDataset } = await import('../SLM/tools/dataset.js')
-      const extra = await readExtra(cwd, (params.extraFiles as string[] | undefined) ?? [])
+      const extra = await readExtra(cwd, (params.extraFiles as string[] | undefined) ?? [], inputs.filter((f) => f !== PCI_IDS))
       await buildDataset({ outDir: `${cwd}/${dir}`, seed: params.seed as number, maxBytes: params.maxBytes as number, ...(extra.length ? { extra } : {}) })
     },
   })
 }
 
-/** The files `extraFiles` names, in sorted order, with their text (the graph's glob rules). */
-async function readExtra(cwd: string, patterns: string[]): Promise<{ name: string; text: string }[]> {
+const PCI_IDS = '/usr/share/misc/pci.ids'
+
+/**
+ * The files `extraFiles` resolved to, in sorted order, with their text: exactly the inputs the
+ * graph expanded the patterns into (and hashed into the key), never a second glob of our own.
+ */
+async function readExtra(cwd: string, patterns: string[], files: string[]): Promise<{ name: string; text: string }[]> {
   if (patterns.length === 0) return []
-  const { globSync } = await import('tinyglobby')
   const { readFileSync } = await import('node:fs')
-  const names = globSync(patterns, { cwd, dot: true, onlyFiles: true, ignore: ['node_modules/**', '.auton/**', '.git/**'] }).sort()
+  const names = [...files].sort()
   if (names.length === 0) throw new Error(`dataset: extraFiles ${patterns.join(', ')} match no file`)
   return names.map((name) => ({ name, text: readFileSync(name.startsWith('/') ? name : `${cwd}/${name}`, 'utf8') }))
 }
@@ -93,7 +97,7 @@ export function tokens(corpus: TargetHandle, tok: TargetHandle): TargetHandle {
  */
 export function modelConfig(preset: string | TargetHandle): TargetHandle {
   const fromTarget = typeof preset !== 'string'
-  const isPath = !fromTarget && (/[\\/]/.test(preset) || /\.(ya?ml|json)$/.test(preset))
+  const isPath = !fromTarget && isPresetPath(preset)
   const name = fromTarget ? 'agent' : isPath ? preset.replace(/^.*[\\/]/, '').replace(/\.(ya?ml|json)$/, '') : preset
   const out = `${MODELS}/${name}/config.json`
   return target('config', {
@@ -104,10 +108,15 @@ export function modelConfig(preset: string | TargetHandle): TargetHandle {
     run: async ({ cwd, params }) => {
       const { writeConfig } = await import('../SLM/tools/config.js')
       const p = params.preset as string
-      const inProject = params.fromTarget || /[\\/]/.test(p) || /\.(ya?ml|json)$/.test(p)
+      const inProject = params.fromTarget || isPresetPath(p)
       await writeConfig(inProject && !p.startsWith('/') ? `${cwd}/${p}` : p, `${cwd}/${out}`)
     },
   })
+}
+
+/** A preset named by a path to the user's own file ('my-model.yaml'), not one of auton's names. */
+function isPresetPath(p: string): boolean {
+  return /[\\/]/.test(p) || /\.(ya?ml|json)$/.test(p)
 }
 
 /**
