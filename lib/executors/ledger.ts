@@ -6,7 +6,8 @@
 // per project at a time (lock.ts), but the file keeps runs apart so a crashed run's jobs
 // survive the next build's bookkeeping.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { writeAtomic } from '../atomic.js'
 import { join } from 'node:path'
 
 export interface LedgerRun {
@@ -40,9 +41,7 @@ export function writeLedger(root: string, l: LedgerFile): void {
     return
   }
   mkdirSync(join(root, '.auton'), { recursive: true })
-  const tmp = `${p}.${process.pid}.tmp`
-  writeFileSync(tmp, JSON.stringify(l, null, 1))
-  renameSync(tmp, p)
+  writeAtomic(p, JSON.stringify(l, null, 1))
 }
 
 /** Record (target set) or drop (target undefined) one job of `run`. */
