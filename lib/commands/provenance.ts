@@ -35,34 +35,28 @@ function isDir(p: string): boolean {
 }
 
 export function provenanceCommand(root: string, files: string[], opts: { digest?: boolean } = {}): number {
-  if (files.length !== 1) {
-    console.error('usage: auton provenance <output path> [--digest]')
-    return 2
-  }
-  try {
-    const p = provenanceOf(root, recordedPath(root, files[0]))
-    console.log(opts.digest ? p.digest : JSON.stringify(p.statement, null, 2))
-    return 0
-  } catch (e) {
-    if (e instanceof ProvenanceError) {
-      console.error(`auton provenance: ${e.message}`)
-      return 1
-    }
-    throw e
-  }
+  return onBuiltFile('provenance', '[--digest]', root, files, (path) => {
+    const p = provenanceOf(root, path)
+    return opts.digest ? p.digest : JSON.stringify(p.statement, null, 2)
+  })
 }
 
 export function whyCommand(root: string, files: string[]): number {
+  return onBuiltFile('why', '', root, files, (path) => tree(lineageOf(root, path)))
+}
+
+/** `auton <command> <output path>`: print what `show` makes of it; a ProvenanceError is exit 1. */
+function onBuiltFile(command: string, flags: string, root: string, files: string[], show: (path: string) => string): number {
   if (files.length !== 1) {
-    console.error('usage: auton why <output path>')
+    console.error(`usage: auton ${command} <output path>${flags ? ` ${flags}` : ''}`)
     return 2
   }
   try {
-    console.log(tree(lineageOf(root, recordedPath(root, files[0]))))
+    console.log(show(recordedPath(root, files[0])))
     return 0
   } catch (e) {
     if (e instanceof ProvenanceError) {
-      console.error(`auton why: ${e.message}`)
+      console.error(`auton ${command}: ${e.message}`)
       return 1
     }
     throw e
