@@ -13,7 +13,7 @@
 // never hides one. A computed specifier (`import(name)`) cannot be followed — list such files
 // as inputs.
 
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 
@@ -130,7 +130,11 @@ export function resolveSpecifier(spec: string, from: string): Resolved {
     const base = resolve(dirname(from), spec)
     const stem = base.replace(/\.(m|c)?js$/, '')
     const candidates = [base, `${stem}.ts`, `${stem}.mts`, `${stem}.cts`, `${stem}.tsx`, `${base}.ts`, `${base}.js`, join(base, 'index.ts'), join(base, 'index.js')]
-    for (const c of candidates) if (existsSync(c) && !c.endsWith(sep)) return packageOf(c) ? { pkg: packageOf(c)! } : { file: c }
+    const found = candidates.find((c) => statSync(c, { throwIfNoEntry: false })?.isFile()) // './dir' is dir/index.ts
+    if (found) {
+      const pkg = packageOf(found)
+      return pkg ? { pkg } : { file: found }
+    }
     return { file: base } // missing: keyed as missing, so creating it later changes the key
   }
   const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]

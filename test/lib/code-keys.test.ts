@@ -3,7 +3,10 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Project, show } from '../helpers/project.js'
-import { dynamicSpecifiers, staticSpecifiers } from '../../lib/code-deps.js'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CodeGraph, dynamicSpecifiers, resolveSpecifier, staticSpecifiers } from '../../lib/code-deps.js'
 
 const test = suite('function recipes key their code')
 
@@ -75,6 +78,21 @@ test('an edited helper, and a module the helper imports, rerun the recipe; a dyn
     assert.equal(dry.with('would-run'), ['one'])
   } finally {
     p.remove()
+  }
+})
+
+test('a directory import resolves to its index module, whose imports are followed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'auton-code-'))
+  try {
+    mkdirSync(join(dir, 'helpers'))
+    writeFileSync(join(dir, 'helpers', 'index.ts'), "export * from './name.js'\n")
+    writeFileSync(join(dir, 'helpers', 'name.ts'), "export const name = 'n'\n")
+    writeFileSync(join(dir, 'main.ts'), "import { name } from './helpers'\n")
+    assert.equal(resolveSpecifier('./helpers', join(dir, 'main.ts')), { file: join(dir, 'helpers', 'index.ts') })
+    const code = new CodeGraph(dir, (f) => `h(${f})`, () => []).codeOf(join(dir, 'main.ts'), '')
+    assert.equal([...code.keys()].sort(), ['helpers/index.ts', 'helpers/name.ts', 'main.ts'])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 })
 
