@@ -18,6 +18,12 @@ import { traceRecorder } from './reporters/trace.js'
 import type { BuildEvent } from './events.js'
 import { executorsFromConfig, checkExecutors } from './executors/index.js'
 import { remoteFromConfig, type HttpRemoteCache } from './remote-cache.js'
+import type { BuildSession } from './server/session.js'
+
+export interface ServerBuild {
+  file: string
+  session: BuildSession
+}
 
 const HELP: Record<string, string> = {
   main: `auton — a content-hashed build tool for ML-to-metal pipelines
@@ -55,6 +61,8 @@ options for every command:
       --remote-cache-read-only
                         restore from the remote cache but never upload (untrusted PR builds)
       --executor local  run every target on this machine, whatever its \`executor\` says
+      --no-server       build in this process, not through the checkout's build server (docs/server.md);
+                        also when AUTON_NO_SERVER=1 or CI is set
   -f, --file PATH       the autonfile (default: ./autonfile.ts)
 
 Exit status: 0 when every requested target is built, 1 when anything failed, 130 on Ctrl-C.`,
@@ -70,7 +78,8 @@ Exit status: 0 when every requested target is built, 1 when anything failed, 130
   cache: `usage: auton cache stats\n       auton cache prune --max-size SIZE   (e.g. 500M, 2G)\n\nShows or shrinks the local artifact cache ([cache] dir in auton.toml, default cache/).`,
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** `server`: the build server's warm state for this checkout (server/daemon.ts); absent in a one-shot run. */
+export async function main(argv: string[], server?: ServerBuild): Promise<number> {
   const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : undefined
   const rest = command ? argv.slice(1) : argv
   if (!command) {
@@ -96,12 +105,14 @@ export async function main(argv: string[]): Promise<number> {
   const file = resolve(args.values.file ?? 'autonfile.ts')
   const root = dirname(file)
   try {
-    const cfg = loadConfig(root)
+    if (server && (command !== 'build' || server.file !== file)) throw new Error(`internal: the server builds ${server.file} only`)
+    if (server) await server.session.prepare()
+    const cfg = server ? server.session.config() : loadConfig(root)
     switch (command) {
       case 'init':
         return await (await import('./commands/init.js')).initCommand(root, file, () => cmdBuild(file, root, loadConfig(root), args))
       case 'build':
-        return await cmdBuild(file, root, cfg, args)
+        return await cmdBuild(file, root, cfg, args, server?.session)
       case 'list':
         return await cmdList(file, cfg)
       case 'graph':
@@ -143,6 +154,7 @@ function parse(argv: string[]) {
       'dry-run': { type: 'boolean', short: 'n' },
       json: { type: 'boolean' },
       'no-cache': { type: 'boolean' },
+      'no-server': { type: 'boolean' },
       format: { type: 'string' },
       'max-size': { type: 'string' },
       watch: { type: 'boolean', short: 'w' },
@@ -156,8 +168,10 @@ function parse(argv: string[]) {
 
 type Args = ReturnType<typeof parse>
 
-async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args): Promise<number> {
-  const loaded = await loadAutonfile(file, cfg)
+const checked = new WeakMap<Graph, AutonConfig>()
+
+async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args, session?: BuildSession): Promise<number> {
+  const loaded = session ? await session.load() : await loadAutonfile(file, cfg)
   const { graph } = loaded
   const targets = args.positionals.length ? args.positionals : graph.defaults
   if (targets.length === 0) {
@@ -169,7 +183,10 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
     console.error(`auton build: --executor takes 'local' (run everything here), got '${args.values.executor}'`)
     return 2
   }
-  checkExecutors(graph, executorsFromConfig(cfg, root, () => {}, { forceLocal: args.values.executor === 'local' }))
+  if (checked.get(graph) !== cfg || args.values.executor !== undefined) {
+    checkExecutors(graph, executorsFromConfig(cfg, root, () => {}, { forceLocal: args.values.executor === 'local' }))
+    checked.set(graph, cfg) // the server builds the same graph with the same config many times
+  }
   let jobs: number | undefined
   if (args.values.jobs !== undefined) {
     jobs = Number(args.values.jobs)
@@ -188,18 +205,22 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
   const ac = new AbortController()
   let interrupted = false
   const onSignal = () => {
-    if (interrupted) process.exit(130)
+    if (interrupted && !session) process.exit(130)
     interrupted = true
     process.stderr.write('\nauton: interrupted — stopping running recipes\n')
     ac.abort()
+    if (session) return // the server stays; its client gives up waiting on its own
     // recipes' process groups get SIGTERM then SIGKILL; never hang on one that ignores both
     setTimeout(() => {
       release()
       process.exit(130)
     }, 1000).unref()
   }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  if (session) session.signal.addEventListener('abort', onSignal, { once: true })
+  else {
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  }
   try {
     if (args.values.watch && !args.values['dry-run']) {
       // loaded on demand, like report.js: chokidar is a large share of start-up time
@@ -218,7 +239,7 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
         signal: ac.signal,
       })
     }
-    const result = await buildOnce(root, graph, targets, cfg, args, jobs, ac.signal)
+    const result = await buildOnce(root, graph, targets, cfg, args, jobs, ac.signal, undefined, session)
     if (interrupted) return 130
     if (result.ok && !args.values.json && !args.values['dry-run']) {
       const outs = productsOf(graph, targets)
@@ -228,6 +249,7 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
     }
     return result.ok ? 0 : 1
   } finally {
+    session?.signal.removeEventListener('abort', onSignal)
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     release()
@@ -236,16 +258,22 @@ async function cmdBuild(file: string, root: string, cfg: AutonConfig, args: Args
 
 /** What a build was asked for: the requested targets' outputs, or for an aggregate its inputs' outputs. */
 function productsOf(graph: Graph, targets: string[]): string[] {
-  return [...new Set(targets.flatMap((t) => {
+  const key = targets.join('\0')
+  const memo = productsMemo.get(graph)
+  if (memo?.key === key) return memo.products
+  const products = [...new Set(targets.flatMap((t) => {
     const n = graph.nodes.get(t)!
     return n.decl.outputs.length ? n.decl.outputs : n.deps.flatMap((d) => graph.nodes.get(d)!.decl.outputs)
   }))]
+  productsMemo.set(graph, { key, products })
+  return products
 }
+const productsMemo = new WeakMap<Graph, { key: string; products: string[] }>()
 
 /** One build with its reporters; writes .auton/trace.json and .auton/last-build.json (read by `auton report`). */
 async function buildOnce(
   root: string, graph: Graph, targets: string[], cfg: AutonConfig, args: Args, jobs: number | undefined, signal: AbortSignal,
-  observe?: (e: BuildEvent) => void,
+  observe?: (e: BuildEvent) => void, session?: BuildSession,
 ) {
   const trace = traceRecorder()
   const events: BuildEvent[] = []
@@ -271,7 +299,10 @@ async function buildOnce(
     cache: args.values['no-cache'] ? undefined : localFromConfig(root, cfg, emit),
     remote,
     executors: executorsFromConfig(cfg, root, emit, { forceLocal: args.values.executor === 'local', autonfile: resolve(args.values.file ?? 'autonfile.ts') }),
+    state: session?.state(),
+    assumed: session?.assumed(closure(graph, targets)),
   })
+  session?.built(result.statuses)
   tty?.stop()
   if (!args.values['dry-run']) {
     trace.write(join(root, '.auton', 'trace.json'))

@@ -44,6 +44,14 @@ export interface BuildOptions {
   remote?: RemoteCache
   /** Executors by name; 'local' is always there. */
   executors?: Map<string, Executor>
+  /** The journal and stat cache to use (the build server keeps one across builds); default: read .auton/. */
+  state?: State
+  /**
+   * Targets known to be up to date without looking (the server's watcher saw nothing they read
+   * change; server/session.ts): counted and reported as up to date, never checked. Every
+   * dependency of such a target must be in the set too.
+   */
+  assumed?: Set<string>
 }
 
 export interface BuildResult {
@@ -54,14 +62,7 @@ export interface BuildResult {
 
 /** The world one build's keys are computed in: file hashes, env, tools, code, all per build. */
 export function keyWorld(g: Graph, root: string, state: State, cfg: AutonConfig, env: NodeJS.ProcessEnv = process.env): KeyWorld {
-  const bodies = new Map<string, string[]>()
-  for (const n of g.nodes.values()) {
-    const c = n.decl.recipe?.code
-    if (!c) continue
-    const list = bodies.get(c.module)
-    if (list) list.push(c.body)
-    else bodies.set(c.module, [c.body])
-  }
+  const bodies = recipeBodies(g)
   const hash = (p: string) => state.stat.hash(p)
   return {
     root,
@@ -76,13 +77,33 @@ export function keyWorld(g: Graph, root: string, state: State, cfg: AutonConfig,
   }
 }
 
+const bodiesMemo = new WeakMap<Graph, Map<string, string[]>>()
+
+/** Module → the function recipes' bodies declared in it (code-deps.ts reads their dynamic imports). */
+function recipeBodies(g: Graph): Map<string, string[]> {
+  let bodies = bodiesMemo.get(g)
+  if (bodies) return bodies
+  bodies = new Map()
+  for (const n of g.nodes.values()) {
+    const c = n.decl.recipe?.code
+    if (!c) continue
+    const list = bodies.get(c.module)
+    if (list) list.push(c.body)
+    else bodies.set(c.module, [c.body])
+  }
+  bodiesMemo.set(g, bodies)
+  return bodies
+}
+
 const signKeyVar = (cfg: AutonConfig) => (cfg.cache.sign_key_env ? [cfg.cache.sign_key_env] : [])
 
 export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> {
   const t0 = Date.now()
   const { root, emit } = opts
-  const order = closure(g, opts.targets)
-  const state = new State(root).load()
+  const assumed = opts.assumed ?? new Set<string>()
+  const all = closure(g, opts.targets)
+  const order = assumed.size ? all.filter((n) => !assumed.has(n)) : all
+  const state = opts.state ?? new State(root).load()
   const jobs = opts.jobs ?? opts.config.build.jobs ?? availableParallelism()
   const budget = createBudget(opts.config.agents.budget_usd)
   const usage: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 }
@@ -104,7 +125,8 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     const own = state.records.get(n)?.ms ?? 1
     prio.set(n, own + Math.max(0, ...dependents.get(n)!.map((d) => prio.get(d)!)))
   }
-  emit({ type: 'plan', targets: order, jobs, at: Date.now() })
+  emit({ type: 'plan', targets: all, jobs, at: Date.now() })
+  if (assumed.size) emit({ type: 'up-to-date', names: [...assumed], at: Date.now() })
 
   const pending = new Map<string, { parts: Parts; key: string; reasons: string[] }>()
   const wouldRun = new Set<string>()
@@ -216,13 +238,16 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
   let statuses: Map<string, TargetStatus>
   try {
     statuses = await scheduler.run()
+    for (const name of assumed) statuses.set(name, 'up-to-date')
   } finally {
     opts.signal?.removeEventListener('abort', onOuterAbort)
     await Promise.all([...executors.values()].map((e) => e.close?.()))
     state.save()
     await opts.remote?.flush()
   }
-  const count = (s: TargetStatus) => [...statuses.values()].filter((x) => x === s).length
+  const counts = new Map<TargetStatus, number>()
+  for (const s of statuses.values()) counts.set(s, (counts.get(s) ?? 0) + 1)
+  const count = (s: TargetStatus) => counts.get(s) ?? 0
   const ok = count('failed') === 0 && !opts.signal?.aborted && count('skipped') === 0
   const refused = (opts.cache?.refused ?? 0) + (opts.remote?.refused ?? 0)
   emit({

@@ -25,6 +25,8 @@ export type BuildEvent =
       tail?: string
       usage?: Usage
     }
+  /** Targets the build server knows are up to date without checking (server/session.ts): one `target` event each, up to date. */
+  | { type: 'up-to-date'; names: string[]; at: number }
   | { type: 'warning'; message: string; at: number }
   | {
       type: 'summary'

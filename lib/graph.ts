@@ -118,8 +118,25 @@ function resolveInputs(
   n.upstreamFiles = [...upstream]
 }
 
-/** Targets needed to build `wanted`, in dependency order; throws on unknown names or cycles. */
+const closures = new WeakMap<Graph, Map<string, string[]>>()
+
+/**
+ * Targets needed to build `wanted`, in dependency order; throws on unknown names or cycles.
+ * Memoised per graph (a graph never changes once built; the build server asks many times):
+ * callers must not modify the array.
+ */
 export function closure(g: Graph, wanted: string[]): string[] {
+  const key = wanted.join('\0')
+  let memo = closures.get(g)
+  const known = memo?.get(key)
+  if (known) return known
+  const order = computeClosure(g, wanted)
+  if (!memo) closures.set(g, (memo = new Map()))
+  memo.set(key, order)
+  return order
+}
+
+function computeClosure(g: Graph, wanted: string[]): string[] {
   for (const w of wanted) {
     if (!g.nodes.has(w)) throw new GraphError(unknownTarget(g, w))
   }

@@ -34,7 +34,7 @@ const RACY_MARGIN_MS = 20
 export class StatCache {
   private memo = new Map<string, Memo>()
   private dirty = false
-  /** Hashes computed by this process, trusted for its lifetime. */
+  /** Hashes computed by this process, trusted for its lifetime (the server: until the watcher reports a change). */
   private fresh = new Map<string, string>()
 
   /** `savedAtMs`: when the memo file was written; older memos are only trusted below it. */
@@ -58,6 +58,41 @@ export class StatCache {
     if (this.memo.delete(path)) this.dirty = true
   }
 
+  /** What this process last computed for a path, without looking at the disk. */
+  peek(path: string): string | undefined {
+    return this.fresh.get(path)
+  }
+
+  /** Forget the paths under a directory; true if there were any. */
+  invalidateUnder(dir: string): boolean {
+    let any = false
+    for (const p of this.fresh.keys()) {
+      if (p.startsWith(dir + '/')) {
+        this.invalidate(p)
+        any = true
+      }
+    }
+    return any
+  }
+
+  /**
+   * The build server keeps this cache across builds and forgets a path as the file watcher
+   * reports it changed. Paths the watcher does not cover (`trusted` false) are forgotten at
+   * every newBuild(), so each build measures them again.
+   */
+  trustOnly(trusted: (path: string) => boolean): void {
+    this.trusted = trusted
+    for (const p of this.fresh.keys()) if (!trusted(p)) this.volatile.add(p)
+  }
+
+  newBuild(): void {
+    for (const p of this.volatile) this.fresh.delete(p)
+    this.volatile.clear()
+  }
+
+  private trusted: ((path: string) => boolean) | undefined
+  private volatile = new Set<string>()
+
   /** The hash now, from the file's stat (memo) or its bytes: not what this process saw earlier. */
   rehash(path: string): string | undefined {
     this.fresh.delete(path)
@@ -69,7 +104,10 @@ export class StatCache {
     const known = this.fresh.get(path)
     if (known !== undefined) return known
     const h = this.byStat(path)
-    if (h !== undefined) this.fresh.set(path, h)
+    if (h !== undefined) {
+      this.fresh.set(path, h)
+      if (this.trusted && !this.trusted(path)) this.volatile.add(path)
+    }
     return h
   }
 

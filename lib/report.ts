@@ -57,7 +57,9 @@ export async function reportCommand(file: string, root: string, cfg: AutonConfig
 }
 
 export function renderReport(r: ReportInput): string {
-  const targetEvents = r.last.events.filter((e): e is TargetEvent => e.type === 'target')
+  const targetEvents = r.last.events.flatMap((e): TargetEvent[] =>
+    e.type === 'target' ? [e] : e.type === 'up-to-date' ? e.names.map((name) => ({ type: 'target', name, status: 'up-to-date', ms: 0, at: e.at })) : [],
+  )
   const final = new Map<string, TargetEvent>()
   for (const e of targetEvents) final.set(e.name, e)
   const summary = r.last.events.find((e): e is Summary => e.type === 'summary')

@@ -61,7 +61,7 @@ test('npm pack: the compiled engine, the rules and their sources; no tests, fixt
   tarball = join(tmp, json.filename)
   assert.ok(existsSync(tarball))
   const files: string[] = json.files.map((f: { path: string }) => f.path)
-  for (const f of ['bin/auton.js', 'dist/lib/cli.js', 'dist/lib/index.d.ts', 'dist/rules/index.d.ts', 'rules/index.ts',
+  for (const f of ['bin/auton.cjs', 'dist/lib/cli.js', 'dist/lib/index.d.ts', 'dist/rules/index.d.ts', 'rules/index.ts',
     'rules/slm.ts', 'SLM/tools/dataset.ts', 'SLM/train/main.c', 'SLM/configs/smoke.yaml', 'kernels/x86_64/linker.ld',
     'kernels/x86_64/build.ts', 'kernels/inference/slm.h', 'kernels/host/slm-run.c', 'kernels/tools/kbuild.ts',
     'lib/commands/provenance.ts', 'specs/architecture.md', 'README.md', 'package.json']) {

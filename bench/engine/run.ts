@@ -44,7 +44,7 @@ interface Row { n: number; shape: string; reach: number; tool: Tool; phase: Phas
 /** Command line of one build; `ran` counts the targets whose recipe ran, from the tool's output. */
 const TOOLS: Record<Tool, { cmd: string[]; clean: string[]; ran: (out: string) => number }> = {
   auton: {
-    cmd: [process.execPath, join(autonRoot, 'bin/auton.js'), 'build', '-j', '2'],
+    cmd: [process.execPath, join(autonRoot, 'bin/auton.cjs'), 'build', '-j', '2'],
     clean: ['out', '.auton', 'cache'],
     ran: (o) => Number(/build ok: (\d+) ran/.exec(o)?.[1] ?? NaN),
   },

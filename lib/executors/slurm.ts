@@ -88,8 +88,8 @@ const WHY: Record<string, string> = {
   DEADLINE: 'it missed its deadline',
 }
 
-/** bin/auton.js of this install, from dist/lib/executors/ (compiled) or lib/executors/ (tsx). */
-const AUTON_BIN = fileURLToPath(new URL(import.meta.url.includes('/dist/lib/') ? '../../../bin/auton.js' : '../../bin/auton.js', import.meta.url))
+/** bin/auton.cjs of this install, from dist/lib/executors/ (compiled) or lib/executors/ (tsx). */
+const AUTON_BIN = fileURLToPath(new URL(import.meta.url.includes('/dist/lib/') ? '../../../bin/auton.cjs' : '../../bin/auton.cjs', import.meta.url))
 
 interface Job {
   id: string

@@ -42,6 +42,9 @@ export function ttyReporter(out: NodeJS.WriteStream = process.stderr): { emit: (
         if (r) r.status = kleur.dim(e.message)
         break
       }
+      case 'up-to-date':
+        done += e.names.length
+        break
       case 'target':
         running.delete(e.name)
         done++

@@ -2,7 +2,7 @@
 //
 // A project is a temp dir with files, an autonfile.ts and node_modules/auton linked to
 // this repo, so `import { target, sh } from 'auton'` resolves exactly as it does for a
-// user. `auton` runs `node bin/auton.js` as a real child process (the compiled engine
+// user. `auton` runs `node bin/auton.cjs` as a real child process (the compiled engine
 // in dist/: run `npx tsc -p .` after editing lib/).
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
-export const AUTON = join(REPO, 'bin', 'auton.js')
+export const AUTON = join(REPO, 'bin', 'auton.cjs')
 
 if (!existsSync(join(REPO, 'dist', 'lib', 'cli.js'))) {
   throw new Error(`${REPO}/dist/lib/cli.js is missing: compile the engine first with 'npx tsc -p .'`)

@@ -1,4 +1,4 @@
-// Agent steps through the real CLI: `node bin/auton.js build summary --json` in a temp
+// Agent steps through the real CLI: `node bin/auton.cjs build summary --json` in a temp
 // project, against a fake Anthropic server that counts requests. The autonfile is the
 // issue's example, verbatim.
 

@@ -1,5 +1,5 @@
 // engine.test.ts — incremental builds end to end: what runs, what stays, what is trusted.
-// Real temp projects, real `node bin/auton.js` processes (see test/helpers/project.ts).
+// Real temp projects, real `node bin/auton.cjs` processes (see test/helpers/project.ts).
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'

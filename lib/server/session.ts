@@ -1,0 +1,310 @@
+// session.ts — what the server keeps warm between builds of one checkout, and the rules by
+// which it may trust it.
+//
+// Held: auton.toml, the loaded graph, the journal's records and the stat cache (State), and
+// `clean`: targets the last builds left up to date. A build request first syncs with the
+// watcher (changes.ts), then:
+//
+//   watcher in doubt (overflow, error)      → forget every hash and every clean target
+//   the journal changed under us            → read it again, forget every clean target
+//   env or cwd of the client differ         → (the daemon starts a new session)
+//   node_modules changed (an install)       → reload the autonfile
+//   a changed path…
+//     the autonfile, a module it imported, auton.toml          → reload
+//     an input, output, discovered input or code of a target   → that hash is forgotten; if
+//                                             the content differs, the targets reading it
+//                                             leave `clean`
+//     a path the graph does not know (a new file a glob may match, a file the autonfile reads
+//     while loading)                       → reload
+//   reload: a target stays clean only if its declaration is the same as before (signature).
+//
+// The engine then skips (counts as up to date, without looking) the targets of the request
+// that are clean *and* all of whose dependencies are clean; everything else goes through the
+// rebuilder as in any build. A target is only ever clean if every file its key read is under
+// a watched directory: a tool identity (`tools`), a package's code, a path outside the
+// checkout, in an ignored directory or behind a symlink make it rechecked on every build.
+
+import { statSync } from 'node:fs'
+import { dirname, join, resolve, sep } from 'node:path'
+import { loadConfig, type AutonConfig } from '../config.js'
+import { loadAutonfile, type Loaded } from '../load.js'
+import { State } from '../state.js'
+import type { Graph } from '../graph.js'
+import type { TargetStatus } from '../events.js'
+import type { Changes } from './changes.js'
+
+export interface BuildSession {
+  /** Sync with the disk (watcher, journal, packages); reloads the autonfile if needed. */
+  prepare(): Promise<void>
+  config(): AutonConfig
+  load(): Promise<Loaded>
+  state(): State
+  /** The targets of `order` (a closure, dependencies first) the build may count as up to date unseen. */
+  assumed(order: string[]): Set<string>
+  /** What the build left: up to date, ran and restored targets may become clean. */
+  built(statuses: Map<string, TargetStatus>): void
+  signal: AbortSignal
+}
+
+type FileId = string
+
+/** A set that counts its changes (what was computed from it is reused while the count stays). */
+class VersionedSet {
+  private s = new Set<string>()
+  version = 0
+  has(t: string): boolean {
+    return this.s.has(t)
+  }
+  add(t: string): void {
+    if (!this.s.has(t)) {
+      this.s.add(t)
+      this.version++
+    }
+  }
+  delete(t: string): void {
+    if (this.s.delete(t)) this.version++
+  }
+  clear(): void {
+    if (this.s.size) this.version++
+    this.s.clear()
+  }
+  [Symbol.iterator](): IterableIterator<string> {
+    return this.s.values()
+  }
+}
+
+export class Session {
+  private cfg: AutonConfig | undefined
+  private loaded: Loaded | undefined
+  private st: State
+  private clean = new VersionedSet()
+  private lastAssumed: { order: string[]; clean: number; set: Set<string> } | undefined
+  /** Target → its declaration's signature, for carrying `clean` over a reload. */
+  private sigs = new Map<string, string>()
+  /** Absolute path → clean targets whose key read it (inputs, code, discovered, outputs). */
+  private index = new Map<string, Set<string>>()
+  /** Every path the graph names (sources, outputs), absolute. */
+  private graphPaths = new Set<string>()
+  private sources = new Set<string>()
+  /** The directories those paths are in, up to the root. */
+  private graphDirs = new Set<string>()
+  /** The autonfile, its imported modules, auton.toml. */
+  private modules = new Set<string>()
+  private untrusted = new Set<string>()
+  private reloadWanted = true
+  private journalId: FileId = ''
+  private packagesId: FileId = ''
+  readonly ignored: string[]
+  /** Why the last prepare() threw away what it knew (for the server log and tests). */
+  lastReset: string | undefined
+
+  constructor(readonly root: string, readonly file: string, private readonly changes: Changes) {
+    this.st = this.newState()
+    this.journalId = fileId(join(root, '.auton', 'targets.jsonl'))
+    this.packagesId = packagesId(root)
+    this.ignored = ignoredDirs(root, loadConfig(root))
+  }
+
+  /** Bring everything up to date with the disk: sync with the watcher, apply what changed. */
+  async prepare(): Promise<void> {
+    const r = await this.changes.sync()
+    const symlinks = r.untrusted.filter((u) => !this.untrusted.has(u))
+    for (const u of symlinks) this.untrusted.add(u)
+    if (r.doubt) {
+      this.reset(`the file watcher is in doubt: ${r.doubt}`)
+      this.newState()
+    } else {
+      for (const p of r.changed) this.changed(p)
+    }
+    const journal = fileId(join(this.root, '.auton', 'targets.jsonl'))
+    if (journal !== this.journalId) {
+      this.reset('the journal was changed by another process')
+      this.newState()
+    }
+    const pkgs = packagesId(this.root)
+    if (pkgs !== this.packagesId) {
+      this.packagesId = pkgs
+      this.reloadWanted = true
+    }
+    // hashes of files the watcher does not cover are measured again by every build
+    if (symlinks.length) this.st.stat.trustOnly((p) => this.trusted(p))
+    this.st.stat.newBuild()
+    if (this.reloadWanted || !this.loaded) await this.reload()
+  }
+
+  private newState(): State {
+    this.st = new State(this.root).load()
+    this.st.stat.trustOnly((p) => this.trusted(p))
+    return this.st
+  }
+
+  private reset(why: string): void {
+    this.lastReset = why
+    this.clean.clear()
+    this.index.clear()
+  }
+
+  private changed(p: string): void {
+    const stat = this.st.stat
+    if (this.modules.has(p)) this.reloadWanted = true
+    const before = stat.peek(p)
+    stat.invalidate(p)
+    // a directory input hashes its tree: the directories above the path changed too
+    for (let d = dirname(p); d.length >= this.root.length && d !== dirname(d); d = dirname(d)) {
+      stat.invalidate(d)
+      this.dirty(d)
+    }
+    const file = this.graphPaths.has(p) || this.index.has(p)
+    if (!file) {
+      // a directory the graph's files are in (created, moved, deleted), or a path the graph
+      // does not know: everything recorded under it is in question
+      stat.invalidateUnder(p)
+      for (const [q, ts] of this.index) if (q.startsWith(p + sep)) for (const t of ts) this.clean.delete(t)
+      if (!this.graphDirs.has(p) && !this.modules.has(p)) this.reloadWanted = true // a glob may match it now
+      return
+    }
+    const now = stat.hash(p)
+    // a source the graph names went away: loading says so (what a build without the server says)
+    if (now === undefined && this.sources.has(p)) this.reloadWanted = true
+    if (before !== undefined && now === before) return // touched, same bytes
+    this.dirty(p)
+  }
+
+  private dirty(p: string): void {
+    const ts = this.index.get(p)
+    if (!ts) return
+    for (const t of ts) this.clean.delete(t)
+    this.index.delete(p)
+  }
+
+  private async reload(): Promise<void> {
+    this.reloadWanted = false
+    this.cfg = loadConfig(this.root)
+    let loaded: Loaded
+    try {
+      loaded = await loadAutonfile(this.file, this.cfg)
+    } catch (e) {
+      this.loaded = undefined // the next request loads again (and reports the error again)
+      this.reset('the autonfile failed to load')
+      throw e
+    }
+    this.loaded = loaded
+    this.modules = new Set([...loaded.modules.map((m) => resolve(m)), this.file, join(this.root, 'auton.toml')])
+    const g = loaded.graph
+    this.graphPaths = new Set()
+    this.graphDirs = new Set()
+    this.sources = new Set()
+    for (const n of g.nodes.values()) {
+      for (const f of n.sources) this.sources.add(this.abs(f))
+      for (const f of [...n.sources, ...n.decl.outputs]) {
+        const p = this.abs(f)
+        this.graphPaths.add(p)
+        for (let d = dirname(p); d.startsWith(this.root + sep) && !this.graphDirs.has(d); d = dirname(d)) this.graphDirs.add(d)
+      }
+    }
+    const sigs = new Map<string, string>()
+    for (const n of g.nodes.values()) sigs.set(n.name, signature(g, n.name))
+    for (const t of [...this.clean]) if (sigs.get(t) !== this.sigs.get(t)) this.clean.delete(t)
+    this.sigs = sigs
+    this.index.clear()
+    for (const t of this.clean) this.indexTarget(t)
+  }
+
+  private abs(p: string): string {
+    return p.startsWith('/') ? p : join(this.root, p)
+  }
+
+  /** Under the root, in a watched directory, not behind a symlink. */
+  private trusted(p: string): boolean {
+    if (!(p === this.root || p.startsWith(this.root + sep))) return false
+    if (this.ignored.some((d) => p === d || p.startsWith(d + sep))) return false
+    if (this.untrusted.size === 0) return true
+    for (let q = p; q.length >= this.root.length && q !== dirname(q); q = dirname(q)) if (this.untrusted.has(q)) return false
+    return true
+  }
+
+  /** Every file the target's record was computed from is watched, and nothing is re-measured per build. */
+  private eligible(name: string): string[] | undefined {
+    const n = this.loaded!.graph.nodes.get(name)!
+    if (!n.decl.recipe) return []
+    const rec = this.st.records.get(name)
+    if (!rec?.parts) return undefined
+    const paths: string[] = []
+    for (const k of Object.keys(rec.parts)) {
+      if (k.startsWith('tool:') || k.startsWith('code:pkg:')) return undefined
+      if (k.startsWith('input:')) paths.push(this.abs(k.slice(6)))
+      else if (k.startsWith('code:')) paths.push(this.abs(k.slice(5)))
+    }
+    for (const p of Object.keys(rec.discovered)) paths.push(this.abs(p))
+    for (const o of Object.keys(rec.outputs)) paths.push(this.abs(o))
+    return paths.every((p) => this.trusted(p)) ? paths : undefined
+  }
+
+  private indexTarget(t: string): boolean {
+    const paths = this.eligible(t)
+    if (!paths) {
+      this.clean.delete(t)
+      return false
+    }
+    for (const p of paths) {
+      let s = this.index.get(p)
+      if (!s) this.index.set(p, (s = new Set()))
+      s.add(t)
+    }
+    return true
+  }
+
+  /** The engine's view of this session for one build request. */
+  forBuild(signal: AbortSignal): BuildSession {
+    return {
+      prepare: () => this.prepare(),
+      config: () => this.cfg!,
+      load: async () => this.loaded!,
+      state: () => this.st,
+      signal,
+      assumed: (order) => {
+        if (this.lastAssumed?.order === order && this.lastAssumed.clean === this.clean.version) return this.lastAssumed.set
+        const g = this.loaded!.graph
+        const out = new Set<string>()
+        for (const t of order) if (this.clean.has(t) && g.nodes.get(t)!.deps.every((d) => out.has(d))) out.add(t)
+        this.lastAssumed = { order, clean: this.clean.version, set: out }
+        return out
+      },
+      built: (statuses) => {
+        for (const [t, s] of statuses) {
+          if (s === 'up-to-date' || s === 'ran' || s === 'restored') {
+            if (!this.clean.has(t) && this.indexTarget(t)) this.clean.add(t)
+          } else this.clean.delete(t)
+        }
+        this.journalId = fileId(join(this.root, '.auton', 'targets.jsonl'))
+      },
+    }
+  }
+}
+
+/** What a target's key reads from its declaration: equal signatures, equal keys for equal files. */
+function signature(g: Graph, name: string): string {
+  const n = g.nodes.get(name)!
+  const d = n.decl
+  return JSON.stringify([
+    d.recipe?.kind, d.recipe?.keyMaterial(), d.recipe?.code?.module, d.recipe?.code?.body, n.deps, n.sources, n.upstreamFiles,
+    d.outputs, d.params, d.env, d.tools, d.depfile,
+  ])
+}
+
+function fileId(p: string): FileId {
+  const st = statSync(p, { throwIfNoEntry: false })
+  return st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : '-'
+}
+
+/** npm, pnpm and yarn all rewrite one of these on an install. */
+function packagesId(root: string): FileId {
+  return ['node_modules', 'node_modules/.package-lock.json', 'node_modules/.modules.yaml', 'node_modules/.yarn-state.yml']
+    .map((p) => fileId(join(root, p)))
+    .join('|')
+}
+
+export function ignoredDirs(root: string, cfg: AutonConfig): string[] {
+  const cache = resolve(root, cfg.cache.dir)
+  return [join(root, '.auton'), join(root, '.git'), join(root, 'node_modules'), ...(cache.startsWith(root + sep) ? [cache] : [])]
+}

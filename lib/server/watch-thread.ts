@@ -1,0 +1,181 @@
+// watch-thread.ts — the server's file watcher, in a worker thread of its own.
+//
+// Why a thread: a build runs on the server's main thread and can keep its event loop busy
+// for seconds; the kernel queues inotify events meanwhile and drops them when the queue is
+// full (max_queued_events), and libuv does not report that overflow. This thread's loop does
+// nothing else, so it drains the queue as events come.
+//
+// What it watches: every directory under the root (one inotify watch each, non-recursive),
+// except the ignored ones (.auton, .git, node_modules, the cache dir). A new directory is
+// watched when it appears and scanned, so files made in it before the watch existed are
+// reported too. Symbolic links are not followed: they are reported as `untrusted` (a change
+// behind one is not seen), and the server never trusts a path under one.
+//
+// Sync (watchman's cookie): the server asks for the changes "up to now"; this thread writes a
+// cookie file in .auton/ and answers once that file's own event arrives. One inotify queue
+// delivers events in order, so every change made before the request (the user's edit, then
+// `auton build`) has been seen by then.
+//
+// Doubt: a watch that could not be added (ENOSPC: fs.inotify.max_user_watches), a watcher
+// error, or a burst of events as large as the kernel's queue (an overflow may have dropped
+// some) make the next sync answer `doubt`: the server then forgets every hash it holds.
+
+import { watch, readdirSync, lstatSync, mkdirSync, writeFileSync, readFileSync, type FSWatcher } from 'node:fs'
+import { join, sep } from 'node:path'
+import { parentPort, workerData } from 'node:worker_threads'
+
+export interface WatchInit {
+  root: string
+  /** Absolute directories never watched (their events never reach the server). */
+  ignored: string[]
+}
+
+export interface SyncReply {
+  id: number
+  /** Absolute paths that changed (files, or directories whose entries changed as a whole). */
+  changed: string[]
+  /** Symbolic links found under the root: nothing behind them is watched. */
+  untrusted: string[]
+  doubt: string | undefined
+}
+
+const COOKIE = 'server-cookie'
+
+function start(init: WatchInit): void {
+  const { root } = init
+  const ignored = new Set(init.ignored)
+  const cookieDir = join(root, '.auton')
+  const watchers = new Map<string, FSWatcher>()
+  let changed = new Set<string>()
+  let untrusted = new Set<string>()
+  let doubt: string | undefined
+  const waiting = new Map<string, number>() // cookie content → sync id
+
+  let burst = 0
+  let burstTimer: NodeJS.Immediate | undefined
+  const queueMax = (() => {
+    try {
+      return Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8')) || 16384
+    } catch {
+      return 16384
+    }
+  })()
+  const counted = () => {
+    burst++
+    if (burst >= queueMax - 16) doubt ??= `a burst of ${burst} file events filled the kernel's queue (some may be lost)`
+    burstTimer ??= setImmediate(() => {
+      burst = 0
+      burstTimer = undefined
+    })
+  }
+
+  const watchDir = (dir: string, report: boolean): void => {
+    if (watchers.has(dir) || ignored.has(dir)) return
+    let w: FSWatcher
+    try {
+      w = watch(dir, { persistent: true }, (_type, name) => {
+        counted()
+        if (name === null) {
+          changed.add(dir) // the kernel did not say which entry: the whole directory
+          return
+        }
+        onEntry(dir, join(dir, name.toString()))
+      })
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR') return // gone again already
+      doubt ??= `cannot watch ${dir}: ${(e as Error).message}${code === 'ENOSPC' ? ' (raise fs.inotify.max_user_watches)' : ''}`
+      return
+    }
+    w.on('error', (e) => {
+      // the directory was deleted or moved: its entries changed as a whole
+      w.close()
+      watchers.delete(dir)
+      changed.add(dir)
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM' && (e as NodeJS.ErrnoException).code !== 'ENOENT') doubt ??= `watcher error on ${dir}: ${e.message}`
+    })
+    watchers.set(dir, w)
+    let entries: import('node:fs').Dirent[]
+    try {
+      entries = readdirSync(dir, { withFileTypes: true })
+    } catch {
+      return
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name)
+      if (e.isDirectory()) watchDir(p, report)
+      else {
+        if (e.isSymbolicLink()) untrusted.add(p)
+        if (report) changed.add(p) // made before this directory was watched
+      }
+    }
+  }
+
+  const onEntry = (dir: string, p: string): void => {
+    if (ignored.has(p)) return // .auton/ (the server's own: only its cookie is looked at, above), .git, …
+    changed.add(p)
+    let st: import('node:fs').Stats | undefined
+    try {
+      st = lstatSync(p)
+    } catch {
+      st = undefined
+    }
+    if (st?.isSymbolicLink()) untrusted.add(p)
+    if (st?.isDirectory() && !watchers.has(p)) watchDir(p, true)
+    if (!st && watchers.has(p)) {
+      // a watched directory went away: everything under it too
+      for (const [d, w] of watchers) {
+        if (d === p || d.startsWith(p + sep)) {
+          w.close()
+          watchers.delete(d)
+        }
+      }
+    }
+  }
+
+  const answerCookie = (): void => {
+    let content: string
+    try {
+      content = readFileSync(join(cookieDir, COOKIE), 'utf8')
+    } catch {
+      return
+    }
+    const id = waiting.get(content)
+    if (id === undefined) return
+    waiting.delete(content)
+    const reply: SyncReply = { id, changed: [...changed], untrusted: [...untrusted], doubt }
+    changed = new Set()
+    untrusted = new Set()
+    doubt = undefined
+    parentPort!.postMessage(reply)
+  }
+
+  const watchCookieDir = (): void => {
+    if (watchers.has(cookieDir)) return
+    try {
+      const w = watch(cookieDir, { persistent: true }, (_t, name) => {
+        if (name !== null && name.toString() === COOKIE) answerCookie()
+      })
+      w.on('error', () => {
+        w.close()
+        watchers.delete(cookieDir) // .auton/ was deleted (rm -rf .auton): watched again at the next sync
+      })
+      watchers.set(cookieDir, w)
+    } catch (e) {
+      doubt ??= `cannot watch ${cookieDir}: ${(e as Error).message}`
+    }
+  }
+
+  ignored.add(cookieDir) // not a project directory: watched for the cookie alone
+  watchDir(root, false)
+  parentPort!.on('message', (m: { sync: number }) => {
+    mkdirSync(cookieDir, { recursive: true })
+    watchCookieDir()
+    const content = `${process.pid}-${m.sync}-${Date.now()}`
+    waiting.set(content, m.sync)
+    writeFileSync(join(cookieDir, COOKIE), content)
+  })
+  parentPort!.postMessage({ ready: true })
+}
+
+if (parentPort && workerData) start(workerData as WatchInit)
