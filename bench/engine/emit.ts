@@ -9,12 +9,13 @@ import { mkdirSync, writeFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { LAYERS, type Shape } from './shape.js'
 
-export type Tool = 'auton' | 'make' | 'ninja' | 'snakemake'
+/** `auton-1shot`: the same project built with `--no-server` (every build in its own process). */
+export type Tool = 'auton' | 'auton-1shot' | 'make' | 'ninja' | 'snakemake'
 
 export function emitProject(tool: Tool, s: Shape, dir: string, repo: string): void {
   mkdirSync(join(dir, 'src'), { recursive: true })
   s.sources.forEach((src, i) => writeFileSync(join(dir, src), `source ${i}\n`))
-  if (tool === 'auton') {
+  if (tool === 'auton' || tool === 'auton-1shot') {
     mkdirSync(join(dir, 'node_modules'), { recursive: true })
     symlinkSync(repo, join(dir, 'node_modules', 'auton'))
     writeFileSync(join(dir, 'autonfile.ts'), autonfile(s))

@@ -1,6 +1,6 @@
 // run.ts — time auton, GNU make, ninja (and Snakemake at N <= 1,000) on the same graphs.
 //
-//   npx tsx bench/engine/run.ts [--n 1000,10000] [--reps K] [--full-reps K] [--tools auton,make,ninja,snakemake]
+//   npx tsx bench/engine/run.ts [--n 1000,10000] [--reps K] [--full-reps K] [--tools auton,auton-1shot,make,ninja,snakemake]
 //                               [--shapes wide,1%] [--auton DIR] [--write]
 //
 // For each N, shape and tool, in a fresh temp dir: full build (-j2) from nothing, no-op,
@@ -23,7 +23,7 @@ const { values } = parseArgs({
     n: { type: 'string', default: '1000,10000' },
     reps: { type: 'string', default: '3' },
     'full-reps': { type: 'string', default: '1' },
-    tools: { type: 'string', default: 'auton,make,ninja,snakemake' },
+    tools: { type: 'string', default: 'auton,auton-1shot,make,ninja,snakemake' },
     shapes: { type: 'string', default: '1%' },
     write: { type: 'boolean', default: false },
     /** Another auton checkout (built) to time instead of this one, e.g. an older commit. */
@@ -42,11 +42,20 @@ type Phase = 'full' | 'no-op' | 'edit' | 'touch'
 interface Row { n: number; shape: string; reach: number; tool: Tool; phase: Phase; s: number; ran: number; expect: number }
 
 /** Command line of one build; `ran` counts the targets whose recipe ran, from the tool's output. */
-const TOOLS: Record<Tool, { cmd: string[]; clean: string[]; ran: (out: string) => number }> = {
+const autonRan = (o: string) => Number(/build ok: (\d+) ran/.exec(o)?.[1] ?? NaN)
+const TOOLS: Record<Tool, { cmd: string[]; clean: string[]; ran: (out: string) => number; env?: NodeJS.ProcessEnv }> = {
+  // through the checkout's build server (docs/server.md), as a developer runs it
   auton: {
     cmd: [process.execPath, join(autonRoot, 'bin/auton.cjs'), 'build', '-j', '2'],
     clean: ['out', '.auton', 'cache'],
-    ran: (o) => Number(/build ok: (\d+) ran/.exec(o)?.[1] ?? NaN),
+    ran: autonRan,
+    env: { CI: undefined, AUTON_NO_SERVER: undefined, AUTON_SERVER_IDLE: '120' },
+  },
+  // every build in its own process, as CI runs it
+  'auton-1shot': {
+    cmd: [process.execPath, join(autonRoot, 'bin/auton.cjs'), 'build', '-j', '2', '--no-server'],
+    clean: ['out', '.auton', 'cache'],
+    ran: autonRan,
   },
   make: { cmd: ['make', '-j2'], clean: ['out/t*'], ran: (o) => o.split('\n').filter((l) => l.startsWith('cat ')).length },
   ninja: { cmd: ['ninja', '-j2'], clean: ['out', '.ninja_log', '.ninja_deps'], ran: (o) => o.split('\n').filter((l) => /^\[\d+\/\d+\]/.test(l)).length },
@@ -60,7 +69,7 @@ const TOOLS: Record<Tool, { cmd: string[]; clean: string[]; ran: (out: string) =
 function timeBuild(tool: Tool, dir: string): { s: number; ran: number } {
   const [bin, ...args] = TOOLS[tool].cmd
   const t0 = performance.now()
-  const r = spawnSync(bin, args, { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, CI: '1' } })
+  const r = spawnSync(bin, args, { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, CI: '1', ...TOOLS[tool].env } })
   const s = (performance.now() - t0) / 1000
   if (r.status !== 0) throw new Error(`${tool} failed in ${dir} (exit ${r.status}):\n${(r.stdout + r.stderr).slice(-2000)}`)
   return { s, ran: TOOLS[tool].ran(r.stdout + r.stderr) }
@@ -88,7 +97,7 @@ function measure(tool: Tool, shape: Shape): Row[] {
     }
     const ran = runs.map((r) => r.ran)
     rows.push({ n: shape.n, shape: shape.name, reach: shape.reach, tool, phase: p, s: median(runs.map((r) => r.s)), ran: Math.max(...ran), expect })
-    process.stderr.write(`  ${tool.padEnd(9)} ${p.padEnd(5)} ${median(runs.map((r) => r.s)).toFixed(3)}s ran=${ran.join('/')}\n`)
+    process.stderr.write(`  ${tool.padEnd(11)} ${p.padEnd(5)} ${median(runs.map((r) => r.s)).toFixed(3)}s ran=${ran.join('/')}\n`)
   }
   try {
     phase('full', fullReps, shape.n, () => clean(tool, dir))
@@ -97,7 +106,7 @@ function measure(tool: Tool, shape: Shape): Row[] {
     phase('edit', reps, shape.reach, () => appendFileSync(src, `edit ${++edits}\n`))
     // a touch: new mtime, same bytes (make and ninja rebuild the reach, a content hash nothing;
     // Snakemake 7 records input mtimes and decides for itself, so its count is not checked)
-    phase('touch', reps, tool === 'auton' ? 0 : tool === 'snakemake' ? NaN : shape.reach, () => {
+    phase('touch', reps, tool.startsWith('auton') ? 0 : tool === 'snakemake' ? NaN : shape.reach, () => {
       const t = new Date()
       utimesSync(src, t, t)
     })
@@ -107,7 +116,19 @@ function measure(tool: Tool, shape: Shape): Row[] {
   return rows
 }
 
+/** Node's own start-up, the floor of any no-op of a tool written for Node (the issue's yardstick at N = 1,000). */
+function nodeStartup(): number {
+  const xs: number[] = []
+  for (let i = 0; i < 11; i++) {
+    const t0 = performance.now()
+    spawnSync(process.execPath, ['-e', '0'])
+    xs.push((performance.now() - t0) / 1000)
+  }
+  return median(xs)
+}
+
 const started = Date.now()
+const nodeBefore = nodeStartup()
 const all: Row[] = []
 for (const n of sizes) {
   for (const shapeName of shapes) {
@@ -124,13 +145,14 @@ function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`
 }
 
+const nodeS = (nodeBefore + nodeStartup()) / 2 // before and after: the machine's load moves
 const table = render(all)
 const header = [
   `Command: \`npx tsx bench/engine/run.ts ${process.argv.slice(2).join(' ')}\``.replace(' --write', ''),
   `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, load average at start ${loadavg()[0].toFixed(1)} ` +
     `(the cores were shared with other jobs: absolute times are noisy, ratios measured in the same run less so)`,
   `Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; total bench time ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
-    `medians over ${reps} reps (full build: ${fullReps})`,
+    `medians over ${reps} reps (full build: ${fullReps}); \`node -e 0\` ${(nodeS * 1000).toFixed(1)} ms (median of 11, before and after)`,
 ].join('  \n')
 console.log(`${header}\n\n${table}`)
 if (values.write) {
@@ -157,8 +179,9 @@ function render(rows: Row[]): string {
       const r = of(t)
       if (!r) return '—'
       const ratio = base && t !== 'ninja' ? ` (${(r.s / base.s).toFixed(2)}×)` : ''
+      const vsNode = phase === 'no-op' && t.startsWith('auton') ? `, ${(r.s / nodeS).toFixed(2)}× node -e 0` : ''
       const check = r.ran === r.expect || Number.isNaN(r.expect) ? '' : ` ≠${r.expect}!`
-      return `${r.s.toFixed(3)} s${ratio}, ran ${r.ran}${check}`
+      return `${r.s.toFixed(3)} s${ratio}${vsNode}, ran ${r.ran}${check}`
     })
     const reach = rows.find((r) => `${r.n}|${r.shape}` === `${n}|${shape}`)!.reach
     lines.push(`| ${n} | ${shape} (${reach}, ${pct(reach / Number(n))}) | ${phase} | ${cells.join(' | ')} |`)

@@ -115,6 +115,9 @@ async function serve(req: Request, sock: Socket, ac: AbortController): Promise<v
   send({ exit: ac.signal.aborted && code !== 0 ? 130 : code })
   sock.end()
   log(`${req.argv.join(' ')} → ${code} in ${(performance.now() - t0).toFixed(1)} ms`)
+  // while the user reads the output: take in the build's own writes (and anything else), so
+  // the next request finds little to do
+  await session.absorb().catch((e) => log(`absorbing changes failed: ${(e as Error).message}`))
   lastUsed = Date.now()
   if (watcherFailed) shutdown('the watcher failed')
 }

@@ -24,7 +24,7 @@
 // a watched directory: a tool identity (`tools`), a package's code, a path outside the
 // checkout, in an ignored directory or behind a symlink make it rechecked on every build.
 
-import { statSync } from 'node:fs'
+import { lstatSync, statSync } from 'node:fs'
 import { dirname, join, resolve, sep } from 'node:path'
 import { loadConfig, type AutonConfig } from '../config.js'
 import { loadAutonfile, type Loaded } from '../load.js'
@@ -105,8 +105,18 @@ export class Session {
     this.ignored = ignoredDirs(root, loadConfig(root))
   }
 
+  /** Apply what changed up to now, between requests (a reload waits for the next request). */
+  async absorb(): Promise<void> {
+    await this.apply()
+  }
+
   /** Bring everything up to date with the disk: sync with the watcher, apply what changed. */
   async prepare(): Promise<void> {
+    await this.apply()
+    if (this.reloadWanted || !this.loaded) await this.reload()
+  }
+
+  private async apply(): Promise<void> {
     const r = await this.changes.sync()
     const symlinks = r.untrusted.filter((u) => !this.untrusted.has(u))
     for (const u of symlinks) this.untrusted.add(u)
@@ -129,7 +139,6 @@ export class Session {
     // hashes of files the watcher does not cover are measured again by every build
     if (symlinks.length) this.st.stat.trustOnly((p) => this.trusted(p))
     this.st.stat.newBuild()
-    if (this.reloadWanted || !this.loaded) await this.reload()
   }
 
   private newState(): State {
@@ -149,25 +158,29 @@ export class Session {
     if (this.modules.has(p)) this.reloadWanted = true
     const before = stat.peek(p)
     stat.invalidate(p)
-    // a directory input hashes its tree: the directories above the path changed too
+    // a directory input or output hashes its tree: the directories above the path changed too
+    let insideGraphPath = false
     for (let d = dirname(p); d.length >= this.root.length && d !== dirname(d); d = dirname(d)) {
       stat.invalidate(d)
       this.dirty(d)
+      if (this.graphPaths.has(d)) insideGraphPath = true
     }
-    const file = this.graphPaths.has(p) || this.index.has(p)
-    if (!file) {
-      // a directory the graph's files are in (created, moved, deleted), or a path the graph
-      // does not know: everything recorded under it is in question
-      stat.invalidateUnder(p)
-      for (const [q, ts] of this.index) if (q.startsWith(p + sep)) for (const t of ts) this.clean.delete(t)
-      if (!this.graphDirs.has(p) && !this.modules.has(p)) this.reloadWanted = true // a glob may match it now
+    if (this.graphPaths.has(p) || this.index.has(p)) {
+      const now = stat.hash(p)
+      // a source the graph names went away: loading says so (what a build without the server says)
+      if (now === undefined && this.sources.has(p)) this.reloadWanted = true
+      if (before !== undefined && now === before) return // touched, same bytes
+      this.dirty(p)
       return
     }
-    const now = stat.hash(p)
-    // a source the graph names went away: loading says so (what a build without the server says)
-    if (now === undefined && this.sources.has(p)) this.reloadWanted = true
-    if (before !== undefined && now === before) return // touched, same bytes
-    this.dirty(p)
+    const st = lstatSync(p, { throwIfNoEntry: false })
+    if (!st || st.isDirectory()) {
+      // a directory made, moved or deleted (or a path gone): everything recorded under it is in question
+      stat.invalidateUnder(p)
+      for (const [q, ts] of this.index) if (q.startsWith(p + sep)) for (const t of ts) this.clean.delete(t)
+    }
+    // a path the graph does not know: a glob may match it now, the autonfile may read it
+    if (!insideGraphPath && !this.graphDirs.has(p) && !this.modules.has(p)) this.reloadWanted = true
   }
 
   private dirty(p: string): void {

@@ -188,6 +188,34 @@ test('another process changing the journal (a --no-server build, rm -rf .auton) 
   }
 })
 
+test('directory inputs and outputs: a file added inside, or changed inside an output, reruns the target', async () => {
+  const p = project()
+  try {
+    p.write('data/one.txt', '1\n')
+    p.write('autonfile.ts', SRC + `target('pack', { inputs: ['data'], outputs: ['out/pack.txt'], run: sh\`cat data/*.txt > out/pack.txt\` })
+target('tree', { outputs: ['out/tree'], run: sh\`mkdir -p out/tree/sub && echo a > out/tree/sub/a.txt\` })\n`)
+    let r = await sbuild(p, 'pack', 'tree')
+    assert.equal(built(r), ['pack', 'tree'], show(r))
+    r = await sbuild(p, 'pack', 'tree')
+    assert.equal(built(r), [], show(r))
+    p.write('data/two.txt', '2\n')
+    r = await sbuild(p, 'pack', 'tree')
+    assert.equal(built(r), ['pack'], show(r))
+    assert.is(p.read('out/pack.txt'), '1\n2\n')
+    p.write('out/tree/sub/a.txt', 'tampered\n')
+    r = await sbuild(p, 'pack', 'tree')
+    assert.equal(built(r), ['tree'], show(r))
+    assert.is(p.read('out/tree/sub/a.txt'), 'a\n')
+    rmSync(p.path('data'), { recursive: true })
+    r = await p.run(['build', '--json', 'pack'], { env: viaServer })
+    const alone = await p.run(['build', '--json', 'pack', '--no-server'], { env: viaServer })
+    assert.is(r.code, 1, show(r))
+    assert.is(r.stderr, alone.stderr, 'a missing input directory reads the same with and without the server')
+  } finally {
+    p.remove()
+  }
+})
+
 test('an input behind a symlink is checked on every build (the watcher does not see behind it)', async () => {
   const p = project()
   const outside = mkdtempSync(join(tmpdir(), 'auton-outside-'))
