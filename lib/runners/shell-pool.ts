@@ -3,10 +3,17 @@
 // Why: child_process.spawn forks the Node process, and once auton holds a large graph that
 // costs several milliseconds per command (the fork copies a 100+ MB address space's page
 // tables); a small bash forks its subshell for a fraction of that. Each worker is a detached
-// bash — its own process group — reading commands on stdin. A command runs as
-//   cd DIR && ( set -euo pipefail; . FILE ) </dev/null 2>&1; printf '\1AUTON_EXIT %d\n' $?
-// Sourcing the command from a file means no command text (quotes, heredocs, a syntax error)
-// can desynchronise the protocol; </dev/null keeps recipes off the worker's stdin.
+// bash — its own process group — running LOOP (below): per command it reads a header line
+// "<setup bytes> <text bytes>", then exactly that many bytes of setup (cd and exports, made
+// here, quoted) and of command text, with `read -N` (one read(2) for the lot; bash reads a
+// script from a pipe one byte per syscall, which cost more than the command itself), and runs
+//   ( eval SETUP && { set -euo pipefail; eval TEXT; } ) </dev/null 2>&1; printf '\1AUTON_EXIT %d\n' $?
+// The text is a counted payload, never parsed as part of the protocol: no command text (quotes,
+// heredocs, a syntax error, a fake sentinel) can desynchronise the worker; </dev/null keeps
+// recipes off the worker's stdin. Byte counts hold because the worker runs in the C locale
+// (its environment is PATH alone); a NUL byte cannot be passed to bash at all and is refused.
+// A command that is one plain simple command (`cat a b > out`: see execable) is run as
+// `exec TEXT`, so the subshell becomes the program instead of forking once more for it.
 // Environment: the worker starts with PATH alone and each command's subshell exports exactly
 // the recipe's environment (env.ts), so nothing of auton's own environment leaks into a command
 // (and no command's variables outlive its subshell).
@@ -15,11 +22,17 @@
 // started — and that worker is never reused.
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 
 const SENTINEL = '\x01AUTON_EXIT '
+
+/**
+ * The worker's program (bash -c), on one line so that bash's messages number the recipe's
+ * lines from 1. Its own variables are unset before the recipe's text runs.
+ */
+const LOOP =
+  `while IFS=' ' read -r __a __b; do IFS= read -r -N "$__a" __s; IFS= read -r -N "$__b" __c; ` +
+  `( eval "$__s" && { unset __a __b __s; set -euo pipefail; eval "$__c"; } ) </dev/null 2>&1; ` +
+  `printf '\\001AUTON_EXIT %d\\n' "$?"; done`
 
 interface Worker {
   child: ChildProcess
@@ -30,7 +43,6 @@ interface Worker {
 }
 
 const idle: Worker[] = []
-let seq = 0
 
 export interface ShellRun {
   /** Exit status (128 + n when killed by signal n). */
@@ -41,16 +53,14 @@ export interface ShellRun {
 
 /** Run `text` with bash in `cwd`; output (stdout and stderr merged) goes to `onOutput`. */
 export function runCommand(cwd: string, text: string, onOutput: (s: string) => void, env: Record<string, string>): ShellRun {
+  if (text.includes('\0')) throw new Error('a command cannot contain a NUL byte (bash cannot read one)')
   const w = idle.pop() ?? startWorker()
-  const file = join(tmpdir(), `auton-cmd-${process.pid}-${seq++}.sh`)
-  writeFileSync(file, text + '\n')
   setRef(w, true)
   const done = new Promise<number>((resolve) => {
     w.job = {
       onOutput,
       onExit: (code) => {
         w.job = undefined
-        rmSync(file, { force: true })
         if (w.alive) {
           setRef(w, false)
           idle.push(w)
@@ -62,8 +72,9 @@ export function runCommand(cwd: string, text: string, onOutput: (s: string) => v
   const exports = Object.entries(env).filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)).map(([k, v]) => `${k}=${quote(v)}`)
   // the worker's own environment is only PATH (startWorker), so exporting the recipe's set
   // gives exactly that set (plus PWD and SHLVL, which bash maintains itself)
-  const setEnv = exports.length ? `export ${exports.join(' ')};` : ''
-  w.child.stdin!.write(`cd -- ${quote(cwd)} && ( ${setEnv} set -euo pipefail; . ${quote(file)} ) </dev/null 2>&1; printf '\\001AUTON_EXIT %d\\n' "$?"\n`)
+  const setup = `cd -- ${quote(cwd)}${exports.length ? ` && export ${exports.join(' ')}` : ''}`
+  const body = execable(text) ? `exec ${text}` : text
+  w.child.stdin!.write(`${Buffer.byteLength(setup)} ${Buffer.byteLength(body)}\n${setup}${body}`)
   return {
     done,
     kill: () => {
@@ -78,12 +89,12 @@ export function runCommand(cwd: string, text: string, onOutput: (s: string) => v
 
 function startWorker(): Worker {
   // the worker itself needs only PATH; each command gets its own environment (above)
-  const child = spawn('bash', ['--noprofile', '--norc'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
+  const child = spawn('bash', ['--noprofile', '--norc', '-c', LOOP], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
   const w: Worker = { child, alive: true, buffer: '' }
   child.stdout!.setEncoding('utf8')
   child.stderr!.setEncoding('utf8')
   child.stdout!.on('data', (s: string) => onStdout(w, s))
-  // bash's own complaints (outside the subshell, e.g. a missing directory) belong to the job
+  // bash's own complaints (outside the subshell) belong to the job
   child.stderr!.on('data', (s: string) => w.job?.onOutput(s))
   child.stdin!.on('error', () => {}) // a dead worker's pipe: reported through 'exit'
   child.on('exit', (code, signal) => {
@@ -134,6 +145,29 @@ function signalGroup(pid: number, sig: NodeJS.Signals): void {
     // already gone
   }
 }
+
+/**
+ * True when `text` is provably one simple command running a program: plain words (no
+ * expansions, globs, operators or double quotes; single-quoted parts allowed), simple
+ * redirections, and a first word that is not a builtin, keyword or assignment. Then
+ * `exec TEXT` does what TEXT does, one fork sooner. Anything else (`a && b`, `echo x`, `$CC`)
+ * runs as written.
+ */
+export function execable(text: string): boolean {
+  const t = text.trim()
+  if (!t || t.length > 4096) return false
+  if (!/^(?:[A-Za-z0-9_/.,:=+@%-]|'[^']*'|[ \t]+|[0-2]?>>?(?:&[0-2])?|<(?!<))+$/.test(t)) return false
+  const first = /^[A-Za-z0-9_/.+][A-Za-z0-9_/.,:+@%-]*(?=[ \t]|$)/.exec(t)
+  return first !== null && !NOT_A_PROGRAM.has(first[0])
+}
+
+/** bash 5.2's `compgen -b -k` (words that a shell runs itself), and `exec` itself. */
+const NOT_A_PROGRAM = new Set(
+  ('. : [ alias bg bind break builtin caller cd command compgen complete compopt continue declare dirs disown echo ' +
+    'enable eval exec exit export false fc fg getopts hash help history jobs kill let local logout mapfile popd printf ' +
+    'pushd pwd read readarray readonly return set shift shopt source suspend test times trap true type typeset ulimit ' +
+    'umask unalias unset wait if then else elif fi case esac for select while until do done in function time coproc').split(' '),
+)
 
 function quote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runShell } from '../../lib/runners/command.js'
+import { execable } from '../../lib/runners/shell-pool.js'
 import { createBudget } from '../../lib/budget.js'
 import { loadConfig } from '../../lib/config.js'
 import type { RecipeContext } from '../../lib/recipe.js'
@@ -54,6 +55,30 @@ test('command text cannot desynchronise the worker', async () => {
   await runShell('cat; echo after-stdin', next.r) // stdin is /dev/null, not the protocol
   assert.match(next.c.log, /after-stdin/)
   assert.match(c.log, /line \)/)
+})
+
+test('text and environment travel byte for byte (counted payloads, multibyte, quotes, newlines)', async () => {
+  const { r, c } = ctx()
+  r.env = { PATH: process.env.PATH!, V: "it's\n  a 'value' \\ with é and $(no expansion)\n" }
+  await runShell(`printf '%s|' "$V" 'ü'; printf 'après\\n'`, r)
+  assert.is(c.log, "it's\n  a 'value' \\ with é and $(no expansion)\n|ü|après\n")
+  await rejects(runShell('echo a\0b', ctx().r), /NUL/)
+  const after = ctx() // the worker is still in step
+  await runShell('echo "$__c" "${__s-unset}"', after.r)
+  assert.is(after.c.log, 'echo "$__c" "${__s-unset}" unset\n')
+})
+
+test('one simple command runs as exec (same output and status); anything else as written', async () => {
+  for (const t of ['cat a b > out', "cat 'a b; c' >out 2>&1", './run.sh --flag=1 <in', 'gcc -c x.c -o x.o\n']) assert.ok(execable(t), t)
+  for (const t of ['echo hi', 'CC=gcc make', 'a && b', 'cat $X', 'cat <<EOF', '-x', 'cat a | b', 'time cat', 'cat *.txt', 'f; g', 'cat "a"', '{ cat; }', 'cat a # c'])
+    assert.not.ok(execable(t), t)
+  const { r, c } = ctx()
+  await runShell(`printf 'x y' > in.txt`, r)
+  await runShell('cat in.txt in.txt > both.txt', r)
+  assert.is(readFileSync(join(dir, 'both.txt'), 'utf8'), 'x yx y')
+  await rejects(runShell('cat missing.txt', r), /exited with code 1/)
+  assert.match(c.log, /missing\.txt: No such file/)
+  await rejects(runShell('no-such-program-here x', ctx().r), /exited with code 127/)
 })
 
 test('cancelling kills the command and its children', async () => {
