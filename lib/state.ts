@@ -12,6 +12,10 @@
 // Invariant: a record is appended only after the target's outputs were checked and
 // hashed, so a record never vouches for a partial output. A target that starts running
 // first appends a tombstone, so an interrupted run is never mistaken for the previous good one.
+// Records are buffered (written within FLUSH_MS, at FLUSH_BYTES, and by save()): a crash
+// loses the last few, and those targets rebuild — it never makes a record trust anything.
+// A tombstone is written at once, with whatever is buffered before it: it must be on disk
+// before the recipe deletes the outputs the old record vouches for.
 
 import { randomBytes } from 'node:crypto'
 import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
@@ -37,6 +41,10 @@ export interface TargetRecord {
   via: 'ran' | 'restored'
   at: number
 }
+
+/** A buffered record reaches the journal within this long, or once this much is buffered. */
+const FLUSH_MS = 200
+const FLUSH_BYTES = 64 * 1024
 
 interface Tombstone {
   name: string
@@ -88,23 +96,43 @@ export class State {
 
   /** The journal, opened for appending on first use and kept open until save(). */
   private journal: number | undefined
+  /** Lines not written yet (see FLUSH_MS). */
+  private pending = ''
+  private flushTimer: ReturnType<typeof setTimeout> | undefined
 
-  private append(obj: TargetRecord | Tombstone): void {
+  private append(obj: TargetRecord | Tombstone, now = false): void {
+    this.pending += JSON.stringify(obj) + '\n'
+    this.lines++
+    if (now || this.pending.length >= FLUSH_BYTES) this.flush()
+    else if (this.flushTimer === undefined) {
+      this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS)
+      this.flushTimer.unref?.()
+    }
+  }
+
+  /** Write the buffered lines to the journal. */
+  flush(): void {
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer)
+      this.flushTimer = undefined
+    }
+    if (!this.pending) return
     if (this.journal === undefined) {
       mkdirSync(this.dir, { recursive: true })
       const file = join(this.dir, 'targets.jsonl')
       this.journal = openSync(file, 'a')
       if (fstatSync(this.journal).size > this.journalValid) ftruncateSync(this.journal, this.journalValid)
     }
-    writeSync(this.journal, JSON.stringify(obj) + '\n')
-    this.lines++
+    const text = this.pending
+    this.pending = ''
+    writeSync(this.journal, text)
   }
 
   /** Called before a recipe runs: from now on nothing vouches for this target's outputs. */
   forget(name: string): void {
     if (!this.records.has(name)) return
     this.records.delete(name)
-    this.append({ name, tombstone: true })
+    this.append({ name, tombstone: true }, true)
   }
 
   record(r: TargetRecord): void {
@@ -114,6 +142,7 @@ export class State {
 
   /** Persist the stat memo and compact the journal. Safe to call on interrupt. */
   save(): void {
+    this.flush()
     if (this.journal !== undefined) {
       closeSync(this.journal) // before compaction replaces the file
       this.journal = undefined

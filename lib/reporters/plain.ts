@@ -1,11 +1,26 @@
 // plain.ts — one line per event, for CI logs and pipes.
+//
+// To stderr, lines go out in batches (batched(), at most BATCH_MS late; a failure, a warning
+// and the summary at once): two writes per target were a measurable share of a large build.
 
 import type { BuildEvent } from '../events.js'
 
 const PROGRESS_EVERY_MS = 30_000
+const BATCH_MS = 100
+const BATCH_BYTES = 16 * 1024
 
-export function plainReporter(write: (s: string) => void = (s) => process.stderr.write(s)): (e: BuildEvent) => void {
+export function plainReporter(write?: (s: string) => void): (e: BuildEvent) => void {
   const lastProgress = new Map<string, number>()
+  if (write) return lines(write, lastProgress)
+  const out = batched((s) => process.stderr.write(s))
+  const report = lines(out, lastProgress)
+  return (e) => {
+    report(e)
+    if (e.type === 'summary' || e.type === 'warning' || (e.type === 'target' && e.status === 'failed')) out.flush()
+  }
+}
+
+function lines(write: (s: string) => void, lastProgress: Map<string, number>): (e: BuildEvent) => void {
   return (e) => {
     switch (e.type) {
       case 'progress': {
@@ -39,6 +54,35 @@ export function plainReporter(write: (s: string) => void = (s) => process.stderr
     }
   }
 }
+
+/** Buffer what is written; pass it on every BATCH_MS, at BATCH_BYTES, on flush() and at exit. */
+export function batched(write: (s: string) => void): ((s: string) => void) & { flush(): void } {
+  let buf = ''
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const flush = () => {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+    atExit.delete(flush)
+    if (!buf) return
+    const s = buf
+    buf = ''
+    write(s)
+  }
+  const f = (s: string) => {
+    buf += s
+    atExit.add(flush)
+    if (buf.length >= BATCH_BYTES) flush()
+    else if (timer === undefined) {
+      timer = setTimeout(flush, BATCH_MS)
+      timer.unref?.()
+    }
+  }
+  return Object.assign(f, { flush })
+}
+
+/** Batchers holding lines, flushed if the process exits before they do. */
+const atExit = new Set<() => void>()
+process.once('exit', () => atExit.forEach((f) => f()))
 
 export function summaryLine(e: Extract<BuildEvent, { type: 'summary' }>): string {
   const parts = [`${e.ran} ran`, `${e.restored} restored`, `${e.upToDate} up to date`]

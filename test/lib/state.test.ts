@@ -58,6 +58,27 @@ test('forget() writes a tombstone: a crash after it never resurrects the old rec
   }
 })
 
+test('records are buffered until save() or a tombstone; a tombstone is on disk at once, after what came before it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'auton-state-'))
+  try {
+    const s = new State(dir).load()
+    s.record(rec('a'))
+    s.save()
+    const s2 = new State(dir).load()
+    s2.record(rec('b')) // a crash now loses b: it rebuilds
+    assert.equal([...new State(dir).load().records.keys()], ['a'])
+    s2.forget('a') // about to run a again: b and the tombstone go out together, in order
+    assert.equal([...new State(dir).load().records.keys()], ['b'])
+    s2.record(rec('a', 'k2'))
+    s2.save()
+    const last = new State(dir).load()
+    assert.equal([...last.records.keys()].sort(), ['a', 'b'])
+    assert.is(last.records.get('a')!.key, 'k2')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('compaction keeps the last record of each name', () => {
   const dir = mkdtempSync(join(tmpdir(), 'auton-state-'))
   try {
