@@ -13,7 +13,7 @@
 // or a server that cannot be started.
 
 import { connect, type Socket } from 'node:net'
-import { closeSync, existsSync, mkdirSync, openSync, realpathSync, statSync, statfsSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, statSync, statfsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { createHash } from 'node:crypto'
 import { tmpdir, userInfo } from 'node:os'
@@ -44,9 +44,11 @@ export function endpointFor(argv: string[], env: NodeJS.ProcessEnv = process.env
     else if (a.startsWith('--file=')) file = a.slice(7)
     else if (a === '-j') i++ // its value
   }
+  // the path exactly as main() resolves it in the server (same cwd, same argument): the
+  // server's watcher, stat cache and engine all speak in paths under this root
   const abs = resolve(file)
   if (!existsSync(abs)) return undefined // the in-process run says what is missing
-  const root = realpathSync(dirname(abs))
+  const root = dirname(abs)
   try {
     if (REMOTE_FS.has(statfsSync(root).type)) return undefined
   } catch {
@@ -59,7 +61,7 @@ export function endpointFor(argv: string[], env: NodeJS.ProcessEnv = process.env
     .digest('hex')
     .slice(0, 24)
   const dir = join(env.XDG_RUNTIME_DIR || tmpdir(), `auton-${userInfo().uid}`)
-  return { root, file: join(root, abs.slice(dirname(abs).length + 1)), socket: join(dir, `${id}.sock`), log: join(dir, `${id}.log`) }
+  return { root, file: abs, socket: join(dir, `${id}.sock`), log: join(dir, `${id}.log`) }
 }
 
 /** Run `argv` through the server; undefined when it does not apply or cannot be reached. */

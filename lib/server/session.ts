@@ -25,7 +25,7 @@
 // checkout, in an ignored directory or behind a symlink make it rechecked on every build.
 
 import { lstatSync, statSync } from 'node:fs'
-import { dirname, join, resolve, sep } from 'node:path'
+import { dirname, join, normalize, resolve, sep } from 'node:path'
 import { loadConfig, type AutonConfig } from '../config.js'
 import { loadAutonfile, type Loaded } from '../load.js'
 import { State } from '../state.js'
@@ -223,13 +223,17 @@ export class Session {
     for (const t of this.clean) this.indexTarget(t)
   }
 
+  /** Not normalised: a path that is not spelt plainly is then not trusted (see trusted()). */
   private abs(p: string): string {
-    return p.startsWith('/') ? p : join(this.root, p)
+    return p.startsWith('/') ? p : `${this.root}/${p}`
   }
 
-  /** Under the root, in a watched directory, not behind a symlink. */
+  /**
+   * Under the root, in a watched directory, not behind a symlink, and spelt as the watcher
+   * spells it (a path with '..' or '//' in it would never match the watcher's reports).
+   */
   private trusted(p: string): boolean {
-    if (!(p === this.root || p.startsWith(this.root + sep))) return false
+    if (!(p === this.root || p.startsWith(this.root + sep)) || normalize(p) !== p) return false
     if (this.ignored.some((d) => p === d || p.startsWith(d + sep))) return false
     if (this.untrusted.size === 0) return true
     for (let q = p; q.length >= this.root.length && q !== dirname(q); q = dirname(q)) if (this.untrusted.has(q)) return false
