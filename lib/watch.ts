@@ -208,7 +208,7 @@ export function watchSetOf(root: string, loaded: Loaded, cfg: AutonConfig, targe
     files: new Set(),
     dirs: new Set(),
     globs: [],
-    modules: new Set([...loaded.modules, ...localImports(loaded.file), join(root, 'auton.toml')].map((m) => resolve(m))),
+    modules: new Set([...loaded.modules, ...loaded.reads, ...localImports(loaded.file), join(root, 'auton.toml')].map((m) => resolve(m))),
     outputs: [...loaded.graph.producers.keys()].map((p) => resolve(root, p)),
   }
   let names: string[]

@@ -107,6 +107,10 @@ async function serve(req: Request, sock: Socket, ac: AbortController): Promise<v
     Object.assign(err, { isTTY: saved.errTTY, columns: saved.cols })
     kleur.enabled = saved.color
   }
+  if (session.reloadedFor) {
+    log(`reloaded the autonfile: ${session.reloadedFor} changed`)
+    session.reloadedFor = undefined
+  }
   if (session.lastReset) {
     log(`session reset: ${session.lastReset}`)
     if (session.lastReset.startsWith('the file watcher')) watcherFailed = /thread|did not answer/.test(session.lastReset)

@@ -97,6 +97,8 @@ export class Session {
   readonly ignored: string[]
   /** Why the last prepare() threw away what it knew (for the server log and tests). */
   lastReset: string | undefined
+  /** The first path that made the graph reload since the last time this was read (the server log). */
+  reloadedFor: string | undefined
 
   constructor(readonly root: string, readonly file: string, private readonly changes: Changes) {
     this.st = this.newState()
@@ -134,7 +136,7 @@ export class Session {
     const pkgs = packagesId(this.root)
     if (pkgs !== this.packagesId) {
       this.packagesId = pkgs
-      this.reloadWanted = true
+      this.wantReload('node_modules')
     }
     // hashes of files the watcher does not cover are measured again by every build
     if (symlinks.length) this.st.stat.trustOnly((p) => this.trusted(p))
@@ -155,7 +157,7 @@ export class Session {
 
   private changed(p: string): void {
     const stat = this.st.stat
-    if (this.modules.has(p)) this.reloadWanted = true
+    if (this.modules.has(p)) this.wantReload(p)
     const before = stat.peek(p)
     stat.invalidate(p)
     // a directory input or output hashes its tree: the directories above the path changed too
@@ -168,7 +170,7 @@ export class Session {
     if (this.graphPaths.has(p) || this.index.has(p)) {
       const now = stat.hash(p)
       // a source the graph names went away: loading says so (what a build without the server says)
-      if (now === undefined && this.sources.has(p)) this.reloadWanted = true
+      if (now === undefined && this.sources.has(p)) this.wantReload(p)
       if (before !== undefined && now === before) return // touched, same bytes
       this.dirty(p)
       return
@@ -179,8 +181,14 @@ export class Session {
       stat.invalidateUnder(p)
       for (const [q, ts] of this.index) if (q.startsWith(p + sep)) for (const t of ts) this.clean.delete(t)
     }
-    // a path the graph does not know: a glob may match it now, the autonfile may read it
-    if (!insideGraphPath && !this.graphDirs.has(p) && !this.modules.has(p)) this.reloadWanted = true
+    // a path the graph does not know: a glob may match it now, the autonfile may read it (a
+    // directory it listed while loading gained or lost an entry)
+    if (!insideGraphPath && !this.graphDirs.has(p) && !this.modules.has(p)) this.wantReload(p)
+  }
+
+  private wantReload(why: string): void {
+    this.reloadWanted = true
+    this.reloadedFor ??= why
   }
 
   private dirty(p: string): void {
@@ -202,7 +210,8 @@ export class Session {
       throw e
     }
     this.loaded = loaded
-    this.modules = new Set([...loaded.modules.map((m) => resolve(m)), this.file, join(this.root, 'auton.toml')])
+    // what the graph was made from: the modules, auton.toml, and what the autonfile read while loading
+    this.modules = new Set([...loaded.modules.map((m) => resolve(m)), ...loaded.reads, this.file, join(this.root, 'auton.toml')])
     const g = loaded.graph
     this.graphPaths = new Set()
     this.graphDirs = new Set()
@@ -314,9 +323,12 @@ function fileId(p: string): FileId {
   return st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : '-'
 }
 
-/** npm, pnpm and yarn all rewrite one of these on an install. */
+/**
+ * npm, pnpm and yarn each rewrite one of these on an install. (Not node_modules itself: jiti
+ * writes its transpile cache under node_modules/.cache.)
+ */
 function packagesId(root: string): FileId {
-  return ['node_modules', 'node_modules/.package-lock.json', 'node_modules/.modules.yaml', 'node_modules/.yarn-state.yml']
+  return ['node_modules/.package-lock.json', 'node_modules/.modules.yaml', 'node_modules/.yarn-state.yml']
     .map((p) => fileId(join(root, p)))
     .join('|')
 }

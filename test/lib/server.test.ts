@@ -136,6 +136,24 @@ test('the autonfile, a module it imports and a module that one imports rerun wha
   }
 })
 
+test('a file the autonfile reads while loading (also an input) reloads the graph when it changes', async () => {
+  const p = project()
+  try {
+    p.write('settings.json', '{"size": 3}\n')
+    p.write('autonfile.ts', SRC + `import { readFileSync } from 'node:fs'
+const size = JSON.parse(readFileSync('settings.json', 'utf8')).size
+target('sized', { inputs: ['settings.json'], outputs: ['out/sized.txt'], params: { size }, run: sh\`echo \${size} > out/sized.txt\` })\n`)
+    let r = await sbuild(p, 'sized')
+    assert.is(p.read('out/sized.txt'), '3\n', show(r))
+    p.write('settings.json', '{"size": 4}\n')
+    r = await sbuild(p, 'sized')
+    assert.equal(built(r), ['sized'], show(r))
+    assert.is(p.read('out/sized.txt'), '4\n', 'the param comes from the file as it is now, not as it was loaded')
+  } finally {
+    p.remove()
+  }
+})
+
 test('outputs deleted or modified outside the build are rebuilt', async () => {
   const p = project()
   try {
