@@ -68,6 +68,7 @@ export function endpointFor(argv: string[], env: NodeJS.ProcessEnv = process.env
 export async function viaServer(argv: string[]): Promise<number | undefined> {
   const ep = endpointFor(argv)
   if (!ep) return undefined
+  if (existsSync(dirname(ep.socket)) && !privateDir(dirname(ep.socket))) return undefined
   let sock = await tryConnect(ep.socket)
   if (!sock) {
     if (!startServer(ep)) return undefined
@@ -91,9 +92,21 @@ function tryConnect(path: string): Promise<Socket | undefined> {
   })
 }
 
+/**
+ * The socket directory must be this user's alone: in a shared temp dir another user could
+ * otherwise plant a socket there and be sent this build's environment (secrets included).
+ */
+function privateDir(dir: string): boolean {
+  const st = statSync(dir, { throwIfNoEntry: false })
+  if (st && st.isDirectory() && st.uid === userInfo().uid && (st.mode & 0o077) === 0) return true
+  process.stderr.write(`auton: ${dir} is not a directory of this user's alone (mode 700); building without the server\n`)
+  return false
+}
+
 function startServer(ep: Endpoint): boolean {
   try {
     mkdirSync(dirname(ep.socket), { recursive: true, mode: 0o700 })
+    if (!privateDir(dirname(ep.socket))) return false
     const log = openSync(ep.log, 'a')
     const daemon = join(__dirname, 'daemon.js')
     const { spawn } = require('node:child_process') as typeof import('node:child_process') // only here: it costs ms to load
@@ -146,6 +159,7 @@ function converse(sock: Socket, argv: string[], ep: Endpoint): Promise<number> {
         argv,
         cwd: process.cwd(),
         env: process.env,
+        umask: process.umask(),
         tty: { out: !!process.stdout.isTTY, err: !!process.stderr.isTTY, columns: process.stderr.columns ?? 0 },
       }) + '\n',
     )

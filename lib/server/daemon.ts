@@ -22,6 +22,8 @@ interface Request {
   argv: string[]
   cwd: string
   env: Record<string, string>
+  /** Files the recipes create get the client's permissions. */
+  umask: number
   tty: { out: boolean; err: boolean; columns: number }
 }
 
@@ -69,12 +71,13 @@ async function serve(req: Request, sock: Socket, ac: AbortController): Promise<v
     if (!sock.destroyed) sock.write(JSON.stringify(f) + '\n')
   }
   // `_` is the shell's last command: it differs on every invocation and means nothing to a build
-  const key = JSON.stringify([req.cwd, Object.entries(req.env).filter(([k]) => k !== '_').sort()])
+  const key = JSON.stringify([req.cwd, req.umask, Object.entries(req.env).filter(([k]) => k !== '_').sort()])
   if (key !== sessionKey || !session) {
     // the autonfile, env parts and tool identities were computed under another environment
     for (const k of Object.keys(process.env)) delete process.env[k]
     Object.assign(process.env, req.env)
     process.chdir(req.cwd)
+    process.umask(req.umask) // recipes' shells set it per command (shell-pool.ts)
     if (session) log('new session: the client environment or working directory differs')
     session = new Session(root, file, changes)
     sessionKey = key

@@ -4,10 +4,11 @@
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { Project, show, waitFor, alive, type RunResult } from '../helpers/project.js'
+import { AUTON, Project, show, waitFor, alive, type RunResult } from '../helpers/project.js'
 
 const test = suite('build server')
 
@@ -184,6 +185,24 @@ test('the client environment is the build environment: declared vars rerun, unde
     r = await env({ GREETING: 'hey' })
     assert.equal(built(r), ['greeting'], show(r))
     assert.is(p.read('out/greeting.txt'), 'hey x\n')
+  } finally {
+    p.remove()
+  }
+})
+
+test("recipes get the client's umask", async () => {
+  const p = project()
+  try {
+    const mode = async (umask: string) => {
+      rmSync(p.path('out/words.txt'), { force: true })
+      const r = spawnSync('sh', ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, AUTON, 'build', 'words', '--no-cache'], {
+        cwd: p.dir, env: { ...process.env, ...viaServer, CI: '' }, encoding: 'utf8',
+      })
+      assert.is(r.status, 0, r.stdout + r.stderr)
+      return statSync(p.path('out/words.txt')).mode & 0o777
+    }
+    assert.is(await mode('022'), 0o644)
+    assert.is(await mode('077'), 0o600)
   } finally {
     p.remove()
   }
