@@ -25,8 +25,13 @@ export interface Endpoint {
   log: string
 }
 
-/** Server requests and answers are JSON lines. */
-export type Frame = { o: string } | { e: string } | { exit: number }
+/**
+ * Server answers are JSON lines: output, then the exit status; or, before any output, "build
+ * in your own process" (the server is busy with another client's build: that build holds the
+ * lock, and a build in its own process reports it, or, for -n, answers at once, as it would
+ * without a server).
+ */
+export type Frame = { o: string } | { e: string } | { exit: number } | { fallback: string }
 
 /** nfs, smb/cifs (two), fuse, 9p, afs, ceph, lustre */
 const REMOTE_FS = new Set([0x6969, 0xff534d42, 0xfe534d42, 0x65735546, 0x01021997, 0x5346414f, 0x00c36400, 0x0bd00bd0])
@@ -84,6 +89,9 @@ export async function viaServer(argv: string[]): Promise<number | undefined> {
   return converse(sock, argv, ep)
 }
 
+/** undefined: the server asked the client to build in its own process. */
+type Answer = number | undefined
+
 function tryConnect(path: string): Promise<Socket | undefined> {
   return new Promise((resolve) => {
     const s = connect(path)
@@ -120,10 +128,11 @@ function startServer(ep: Endpoint): boolean {
   }
 }
 
-function converse(sock: Socket, argv: string[], ep: Endpoint): Promise<number> {
+function converse(sock: Socket, argv: string[], ep: Endpoint): Promise<Answer> {
   return new Promise((resolve) => {
     let buf = ''
     let code: number | undefined
+    let fallback = false
     let interrupts = 0
     const onSignal = () => {
       if (++interrupts > 1) process.exit(130)
@@ -141,6 +150,7 @@ function converse(sock: Socket, argv: string[], ep: Endpoint): Promise<number> {
         buf = buf.slice(nl + 1)
         if ('o' in f) process.stdout.write(f.o)
         else if ('e' in f) process.stderr.write(f.e)
+        else if ('fallback' in f) fallback = true
         else code = f.exit
       }
     })
@@ -148,6 +158,7 @@ function converse(sock: Socket, argv: string[], ep: Endpoint): Promise<number> {
     sock.on('close', () => {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
+      if (fallback) return resolve(undefined)
       if (code === undefined) {
         process.stderr.write(`auton: the build server stopped before the build ended (its log: ${ep.log}); 'auton build --no-server' builds without it\n`)
         code = 1

@@ -39,6 +39,7 @@ let sessionKey = ''
 let busy: Promise<void> = Promise.resolve()
 let lastUsed = Date.now()
 let watcherFailed = false
+let inFlight = false
 
 const server = createServer((sock) => {
   let buf = ''
@@ -55,7 +56,17 @@ const server = createServer((sock) => {
       else if (!req) {
         req = msg
         const r = req
-        busy = busy.then(() => serve(r, sock, ac)).catch((e) => log(`request failed: ${(e as Error).stack}`))
+        if (inFlight) {
+          // another client's build is running: this one builds in its own process, exactly as
+          // without a server (the lock makes a build wait or fail; -n answers at once)
+          sock.end(JSON.stringify({ fallback: 'busy' } satisfies Frame) + '\n')
+          continue
+        }
+        inFlight = true
+        busy = busy
+          .then(() => serve(r, sock, ac))
+          .catch((e) => log(`request failed: ${(e as Error).stack}`))
+          .finally(() => (inFlight = false))
       }
     }
   })

@@ -304,6 +304,28 @@ test('a killed server is replaced; a failing recipe fails the same way; Ctrl-C s
   }
 })
 
+test('while one build runs, another client builds in its own process: the lock reports it, -n answers at once', async () => {
+  const p = project()
+  try {
+    p.write('autonfile.ts', SRC + `target('slow', { outputs: ['out/slow.txt'], run: sh\`touch out/started; sleep 10; echo done > out/slow.txt\` })\n`)
+    assert.is((await sbuild(p, 'words')).code, 0)
+    const slow = p.run(['build', 'slow'], { env: viaServer })
+    await waitFor(() => p.exists('out/started'), 15_000, 'the slow recipe to start')
+    const dry = await p.run(['build', '--json', '-n', 'words'], { env: viaServer })
+    assert.is(dry.code, 0, show(dry))
+    assert.equal(dry.with('up-to-date'), ['words'])
+    const second = await p.run(['build', 'words'], { env: viaServer })
+    assert.is(second.code, 1, show(second))
+    assert.match(second.stderr, /another auton \(pid \d+\) is building/)
+    assert.not.ok(p.exists('out/slow.txt'), 'neither waited for the running build')
+    const first = await slow
+    assert.is(first.code, 0, show(first))
+    assert.ok(p.exists('out/slow.txt'))
+  } finally {
+    p.remove()
+  }
+})
+
 test.after(() => {
   for (const pid of serverPids()) process.kill(pid, 'SIGTERM')
   rmSync(runtime, { recursive: true, force: true })
