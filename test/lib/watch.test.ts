@@ -130,6 +130,29 @@ t('an edit rebuilds exactly its dependents; atomic saves count; outputs and .aut
   }
 })
 
+t('a file the autonfile reads while loading (also an input) reloads the graph, so params follow it', async () => {
+  const p = new Project({
+    'autonfile.ts': `import { target, sh } from 'auton'
+import { readFileSync } from 'node:fs'
+const size = JSON.parse(readFileSync('settings.json', 'utf8')).size
+target('sized', { inputs: ['settings.json'], outputs: ['out/sized.txt'], params: { size }, default: true, run: sh\`echo \${size} > out/sized.txt\` })
+`,
+    'settings.json': '{"size": 3}\n',
+  })
+  const w = new Watching(p)
+  try {
+    await w.build(1)
+    assert.is(p.read('out/sized.txt'), '3\n', w.log())
+    p.write('settings.json', '{"size": 4}\n')
+    const second = await w.build(2)
+    assert.equal(names(second, 'ran'), ['sized'], w.log())
+    assert.is(p.read('out/sized.txt'), '4\n', 'the param comes from the file as it is now')
+  } finally {
+    await w.stop()
+    p.remove()
+  }
+})
+
 t('an edit during a long recipe cancels it (process killed) and the build starts again', async () => {
   const p = new Project({
     'autonfile.ts': `import { target, sh } from 'auton'
