@@ -107,6 +107,25 @@ target('C', { inputs: [B], outputs: ['out/c.txt'], default: true, run: sh\`cat \
 `
 const FILES = { 'autonfile.ts': AUTONFILE, 'src/a.txt': 'alpha\n', 'src/b.txt': 'beta\n' }
 
+e2e('a recipe sees the records of what ran before it in the same build (a command and a function reading provenance)', async () => {
+  const p = new Project({
+    ...FILES,
+    'autonfile.ts': (AUTONFILE + `import { provenanceOf } from 'auton'
+target('cmd-reads', { inputs: [B], outputs: ['out/cmd.json'], run: sh\`node \${process.argv[1]} provenance --digest out/b.txt > out/cmd.json\` })
+target('fn-reads', { inputs: [B], outputs: ['out/fn.txt'], run: fn(async () => { (await import('node:fs')).writeFileSync('out/fn.txt', provenanceOf(process.cwd(), 'out/b.txt').digest) }) })
+`).replace("import { target, sh } from 'auton'", "import { target, sh, fn } from 'auton'"),
+  })
+  try {
+    const r = await p.build('cmd-reads', 'fn-reads')
+    assert.is(r.code, 0, show(r))
+    const d = await p.run(['provenance', '--digest', 'out/b.txt'])
+    assert.is(p.read('out/cmd.json').trim(), d.stdout.trim())
+    assert.is(p.read('out/fn.txt'), d.stdout.trim())
+  } finally {
+    p.remove()
+  }
+})
+
 e2e('the statement of a three-stage output reaches both sources by digest; its subject is the file', async () => {
   const p = new Project(FILES)
   try {
