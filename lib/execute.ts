@@ -114,6 +114,9 @@ async function runOnce(n: Node, r: RunRequest, log: Log, masker: Masker): Promis
     progress: (message) => r.emit({ type: 'progress', name: n.name, message: masker.mask(message), at: Date.now() }),
     budget: r.budget,
   }
+  // a recipe may read the journal (provenance of its inputs: the GGUF export, `auton
+  // provenance` in a command, a cluster job): it sees every record made before it started
+  state.flush()
   try {
     const result = (await r.executor.run(n, ctx)) ?? {}
     log.write(masker.flush())
