@@ -73,13 +73,16 @@ function start(init: WatchInit): void {
     if (watchers.has(dir) || ignored.has(dir)) return
     let w: FSWatcher
     try {
-      w = watch(dir, { persistent: true }, (_type, name) => {
+      w = watch(dir, { persistent: true }, (type, name) => {
         counted()
         if (name === null) {
           changed.add(dir) // the kernel did not say which entry: the whole directory
           return
         }
-        onEntry(dir, join(dir, name.toString()))
+        const p = join(dir, name.toString())
+        if (type === 'change') {
+          if (!ignored.has(p)) changed.add(p) // written to: no new directory or link to look at
+        } else onEntry(p)
       })
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
@@ -111,7 +114,8 @@ function start(init: WatchInit): void {
     }
   }
 
-  const onEntry = (dir: string, p: string): void => {
+  /** An entry appeared, went away or was renamed. */
+  const onEntry = (p: string): void => {
     if (ignored.has(p)) return // .auton/ (the server's own: only its cookie is looked at, above), .git, …
     changed.add(p)
     let st: import('node:fs').Stats | undefined
