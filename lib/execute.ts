@@ -8,8 +8,10 @@
 //     recipe; if one changed while it ran, the outputs may come from the new content under
 //     the old content's key, so nothing is recorded or cached (the next build reruns it);
 //   - secrets are masked in everything the recipe prints (mask.ts), and never recorded.
+// Once the recipe has succeeded and its outputs are there, its -j slot is given back
+// (scheduler.ts, takeRelease) and the next ready target starts while this one is recorded.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Node } from './graph.js'
 import type { State, TargetRecord } from './state.js'
@@ -20,6 +22,7 @@ import type { Executor } from './executor.js'
 import { fullKeyOf, type Parts } from './key.js'
 import { readDepfile } from './depfile.js'
 import { createMasker, type Masker } from './mask.js'
+import { takeRelease } from './scheduler.js'
 
 export class OutputMissing extends Error {}
 
@@ -65,13 +68,14 @@ class Log {
 }
 
 export async function runTarget(n: Node, r: RunRequest): Promise<RunResult> {
+  const release = takeRelease() // taken before the first await, or it is not ours
   const usage: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 }
   const attempts = n.decl.retries + 1
   const masker = createMasker(n.decl.secrets.map((s) => r.env[s]).filter((v): v is string => v !== undefined))
   const log = new Log(r.state.logPath(n.name), masker.mask(`# ${n.name}: ${n.decl.recipe!.describe()}\n# why: ${r.reasons.join('; ')}\n`))
   for (let attempt = 1; ; attempt++) {
     try {
-      const res = await runOnce(n, r, log, masker)
+      const res = await runOnce(n, r, log, masker, release)
       if (res.usage) addUsage(usage, res.usage)
       return { ...res, usage }
     } catch (e) {
@@ -92,7 +96,7 @@ export function addUsage(to: Usage, u: Usage): void {
   to.calls += u.calls
 }
 
-async function runOnce(n: Node, r: RunRequest, log: Log, masker: Masker): Promise<Omit<RunResult, 'usage'> & { usage?: Usage }> {
+async function runOnce(n: Node, r: RunRequest, log: Log, masker: Masker, release?: () => void): Promise<Omit<RunResult, 'usage'> & { usage?: Usage }> {
   const { root, state } = r
   const d = n.decl
   const recipe = d.recipe!
@@ -132,6 +136,7 @@ async function runOnce(n: Node, r: RunRequest, log: Log, masker: Masker): Promis
     if (missing.length) {
       throw new OutputMissing(`the recipe succeeded but did not produce ${missing.map((m) => `'${m}'`).join(', ')}`)
     }
+    release?.() // the recipe is done and cannot fail any more (no retry follows): the rest is bookkeeping
     const mutated = changedInputs(r.parts, root, state)
     if (mutated.length) return { mutated, usage: result.usage }
     const found = new Set<string>(result.discoveredInputs ?? [])
@@ -168,19 +173,20 @@ function removeOutputs(n: Node, r: RunRequest): void {
 }
 
 /**
- * Unlink a file (one syscall where rmSync costs three); true when nothing is left at `p`,
- * false when it is something unlink cannot remove (a directory).
+ * Remove a file or a symlink; true when nothing is left at `p`, false when it is a directory
+ * (left to rmSync). A missing path, the usual case, costs one lstat and no exception (rmSync
+ * costs three syscalls, and a failed unlinkSync builds an Error with its stack).
  */
 function removeFile(p: string): boolean {
+  const st = lstatSync(p, { throwIfNoEntry: false })
+  if (!st) return true
+  if (st.isDirectory()) return false
   try {
     unlinkSync(p)
-    return true
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') return true
-    if (code === 'EISDIR' || code === 'EPERM') return false // Linux says EISDIR, macOS EPERM
-    throw e
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e // gone meanwhile: fine
   }
+  return true
 }
 
 /** mkdir -p, with one stat when the directory is already there (the usual case). */

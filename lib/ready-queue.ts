@@ -20,6 +20,11 @@ export class ReadyQueue {
     return this.heap.length
   }
 
+  /** The priority of the entry take() would offer first; undefined when empty. */
+  topPriority(): number | undefined {
+    return this.heap[0]?.prio
+  }
+
   push(name: string): void {
     this.insert({ name, prio: this.prioOf(name), seq: this.seq++ })
   }

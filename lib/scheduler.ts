@@ -13,6 +13,11 @@
 // Invariants: a task is checked at most once and only after every dependency is done and
 // none failed; running local tasks ≤ jobs (a remote task, e.g. a cluster job, takes no -j
 // slot); per pool, running ≤ its limit.
+// A running task may give its slots back before it is done (`release`, below): its recipe has
+// finished and what is left is bookkeeping in this process (hash the outputs, the journal,
+// the cache). The next ready task starts at once, synchronously, so a -j slot never waits for
+// that bookkeeping; the task stays 'running' until its hook resolves, and its dependents wait
+// for that.
 
 import { ReadyQueue } from './ready-queue.js'
 import type { TargetStatus } from './events.js'
@@ -31,8 +36,11 @@ export interface Task {
 export interface Hooks {
   /** Decide without a slot: a final status, or 'run' to wait for a slot. May restore (async). */
   check(name: string): Promise<TargetStatus | 'run'> | TargetStatus | 'run'
-  /** Holds a -j slot and a pool slot while it runs. */
-  run(name: string): Promise<TargetStatus>
+  /**
+   * Holds a -j slot and a pool slot while it runs, or until it calls `release` (idempotent):
+   * its recipe is done and only bookkeeping is left.
+   */
+  run(name: string, release: () => void): Promise<TargetStatus>
   /** A task skipped because `because` failed or was skipped, or because the build stopped. */
   skipped(name: string, because: string | undefined): void
 }
@@ -43,6 +51,19 @@ export interface ScheduleOptions {
   keepGoing?: boolean
   /** Aborted by the scheduler on the first failure without keepGoing, or from outside. */
   abort: AbortController
+}
+
+let starting: (() => void) | undefined
+
+/**
+ * The `release` of the task whose run hook is being entered, for code the hook calls
+ * synchronously before its first await and that the hook does not pass it to (execute.ts's
+ * runTarget, called by engine.ts). Undefined anywhere else; taken once.
+ */
+export function takeRelease(): (() => void) | undefined {
+  const r = starting
+  starting = undefined
+  return r
 }
 
 export class Scheduler {
@@ -57,6 +78,7 @@ export class Scheduler {
   private running = 0
   private inflight = 0
   private failed = false
+  private pumping = false
   private wake: () => void = () => {}
 
   constructor(tasks: Task[], private readonly hooks: Hooks, private readonly opts: ScheduleOptions) {
@@ -84,17 +106,7 @@ export class Scheduler {
     for (;;) {
       if (this.stopped) {
         for (const name of [...this.ready.drain(), ...this.readyRemote.drain()]) this.settle(name, 'skipped', undefined)
-      } else {
-        // local tasks while a -j slot is free; remote ones (cluster jobs) whenever their pool allows
-        const tryStart = (name: string) => {
-          const t = this.tasks.get(name)!
-          if (t.pool && (this.poolBusy.get(t.pool) ?? 0) >= (this.opts.pools[t.pool] ?? Infinity)) return false
-          this.start(name, t.pool, !t.remote)
-          return true
-        }
-        this.readyRemote.take(() => true, tryStart)
-        this.ready.take(() => this.running < this.opts.jobs, tryStart)
-      }
+      } else this.pump()
       if (this.inflight === 0) break
       await new Promise<void>((resolve) => {
         this.wake = resolve
@@ -102,6 +114,24 @@ export class Scheduler {
     }
     for (const name of this.tasks.keys()) if (!this.status.has(name)) this.settle(name, 'skipped', undefined)
     return this.status
+  }
+
+  /** Start ready tasks while slots allow: local ones while a -j slot is free, remote ones (cluster jobs) whenever their pool allows. */
+  private pump(): void {
+    if (this.pumping || this.stopped) return // a start inside a start: the outer loop takes it
+    this.pumping = true
+    try {
+      const tryStart = (name: string) => {
+        const t = this.tasks.get(name)!
+        if (t.pool && (this.poolBusy.get(t.pool) ?? 0) >= (this.opts.pools[t.pool] ?? Infinity)) return false
+        this.start(name, t.pool, !t.remote)
+        return true
+      }
+      this.readyRemote.take(() => true, tryStart)
+      this.ready.take(() => this.running < this.opts.jobs, tryStart)
+    } finally {
+      this.pumping = false
+    }
   }
 
   private check(name: string): void {
@@ -135,20 +165,47 @@ export class Scheduler {
     this.state.set(name, 'running')
     if (slot) this.running++
     if (pool) this.poolBusy.set(pool, (this.poolBusy.get(pool) ?? 0) + 1)
-    const release = () => {
+    let held = true
+    const free = () => {
+      if (!held) return false
+      held = false
       if (slot) this.running--
       if (pool) this.poolBusy.set(pool, this.poolBusy.get(pool)! - 1)
+      return true
+    }
+    // early: start the next ready task now, unless a dependent of this one is to go first
+    const release = () => {
+      if (held && this.state.get(name) === 'running' && !this.outranked(name) && free()) this.pump()
     }
     let p: Promise<TargetStatus>
+    const outer = starting
+    starting = release
     try {
-      p = this.hooks.run(name)
+      p = this.hooks.run(name, release)
     } catch {
       p = Promise.resolve('failed')
+    } finally {
+      starting = outer
     }
+    // settled first, then the loop starts what is ready (a failure stops it first; a
+    // dependent whose check settles at once competes for the slot by its priority)
     this.track(p.then(
-      (s) => { release(); this.settle(name, s, undefined) },
-      () => { release(); this.settle(name, 'failed', undefined) },
+      (s) => { free(); this.settle(name, s, undefined) },
+      () => { free(); this.settle(name, 'failed', undefined) },
     ))
+  }
+
+  /**
+   * Whether a dependent that `name` alone holds back has a higher priority than every ready
+   * task: then `name`'s slot waits for it (the critical path goes first), not for the queue.
+   */
+  private outranked(name: string): boolean {
+    const top = this.ready.topPriority()
+    if (top === undefined) return true // nothing to start now anyway
+    for (const d of this.dependents.get(name)!) {
+      if (this.waitingOn.get(d) === 1 && this.state.get(d) === 'waiting' && this.tasks.get(d)!.prio > top) return true
+    }
+    return false
   }
 
   private track(p: Promise<void>): void {

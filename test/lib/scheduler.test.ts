@@ -2,7 +2,7 @@
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Scheduler, type Hooks, type Task } from '../../lib/scheduler.js'
+import { Scheduler, takeRelease, type Hooks, type Task } from '../../lib/scheduler.js'
 import type { TargetStatus } from '../../lib/events.js'
 
 const test = suite('scheduler')
@@ -115,6 +115,41 @@ test('an outside abort stops what has not started', async () => {
   const st = await new Scheduler(tasks, h, { jobs: 1, pools: {}, abort }).run()
   assert.equal(t.started, ['t0', 't1'])
   assert.is(st.get('t4'), 'skipped')
+})
+
+test('a task that releases its slot early lets the next start at once; its dependents still wait for it', async () => {
+  // a0 and a1 release after their "recipe" (5 ms) and then do 30 ms of bookkeeping
+  const tasks: Task[] = [
+    { name: 'a0', deps: [], prio: 9 }, { name: 'a1', deps: [], prio: 8 }, { name: 'b', deps: [], prio: 7 },
+    { name: 'after-a0', deps: ['a0'], prio: 1 },
+  ]
+  const log: string[] = []
+  let recipes = 0
+  let maxRecipes = 0
+  const h: Hooks = {
+    check: () => 'run',
+    run: async (name, release) => {
+      const viaTake = takeRelease() // what execute.ts reads: the same release
+      assert.is(takeRelease(), undefined, 'taken once')
+      log.push(`start ${name}`)
+      maxRecipes = Math.max(maxRecipes, ++recipes)
+      await new Promise((r) => setTimeout(r, 5))
+      recipes--
+      if (name.startsWith('a')) {
+        ;(name === 'a0' ? release : viaTake!)()
+        await new Promise((r) => setTimeout(r, 30))
+      }
+      log.push(`done ${name}`)
+      return 'ran'
+    },
+    skipped: () => {},
+  }
+  assert.is(takeRelease(), undefined, 'nothing outside a run hook')
+  const st = await new Scheduler(tasks, h, { jobs: 2, pools: {}, abort: new AbortController() }).run()
+  assert.ok([...st.values()].every((x) => x === 'ran'))
+  assert.is(maxRecipes, 2, '-j 2 holds for what still holds a slot')
+  assert.ok(log.indexOf('start b') < log.indexOf('done a0'), 'b started during the bookkeeping of a0')
+  assert.ok(log.indexOf('start after-a0') > log.indexOf('done a0'), 'a dependent waits for the whole task')
 })
 
 test.run()
