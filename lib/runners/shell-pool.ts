@@ -72,7 +72,8 @@ export function runCommand(cwd: string, text: string, onOutput: (s: string) => v
   const exports = Object.entries(env).filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)).map(([k, v]) => `${k}=${quote(v)}`)
   // the worker's own environment is only PATH (startWorker), so exporting the recipe's set
   // gives exactly that set (plus PWD and SHLVL, which bash maintains itself)
-  const setup = `cd -- ${quote(cwd)}${exports.length ? ` && export ${exports.join(' ')}` : ''}`
+  // the umask too: a worker started earlier may have inherited another (the build server's clients')
+  const setup = `umask ${process.umask().toString(8)} && cd -- ${quote(cwd)}${exports.length ? ` && export ${exports.join(' ')}` : ''}`
   const body = execable(text) ? `exec ${text}` : text
   w.child.stdin!.write(`${Buffer.byteLength(setup)} ${Buffer.byteLength(body)}\n${setup}${body}`)
   return {
