@@ -3,10 +3,10 @@
 // Why: child_process.spawn forks the Node process, and once auton holds a large graph that
 // costs several milliseconds per command (the fork copies a 100+ MB address space's page
 // tables); a small bash forks its subshell for a fraction of that. Each worker is a detached
-// bash — its own process group — running LOOP (below): per command it reads a header line
-// "<setup bytes> <text bytes>", then exactly that many bytes of setup (cd and exports, made
-// here, quoted) and of command text, with `read -N` (one read(2) for the lot; bash reads a
-// script from a pipe one byte per syscall, which cost more than the command itself), and runs
+// bash — its own process group — running LOOP (below): per command it reads a 16-byte header
+// (the byte counts of setup and text), then exactly that many bytes: the setup (umask, cd and
+// exports, made here, quoted) and the command text, with `read -N` (one read(2) each; bash
+// reads a script from a pipe one byte per syscall, which cost more than the command), and runs
 //   ( eval SETUP && { set -euo pipefail; eval TEXT; } ) </dev/null 2>&1; printf '\1AUTON_EXIT %d\n' $?
 // The text is a counted payload, never parsed as part of the protocol: no command text (quotes,
 // heredocs, a syntax error, a fake sentinel) can desynchronise the worker; </dev/null keeps
@@ -30,8 +30,9 @@ const SENTINEL = '\x01AUTON_EXIT '
  * lines from 1. Its own variables are unset before the recipe's text runs.
  */
 const LOOP =
-  `while IFS=' ' read -r __a __b; do IFS= read -r -N "$__a" __s; IFS= read -r -N "$__b" __c; ` +
-  `( eval "$__s" && { unset __a __b __s; set -euo pipefail; eval "$__c"; } ) </dev/null 2>&1; ` +
+  `while IFS= read -r -N 16 __h; do __a=$((\${__h:0:8})); IFS= read -r -N $((__a + \${__h:8:8})) __p; ` +
+  `__s=\${__p:0:__a}; __c=\${__p:__a}; ` +
+  `( eval "$__s" && { unset __h __a __p __s; set -euo pipefail; eval "$__c"; } ) </dev/null 2>&1; ` +
   `printf '\\001AUTON_EXIT %d\\n' "$?"; done`
 
 interface Worker {
@@ -75,7 +76,7 @@ export function runCommand(cwd: string, text: string, onOutput: (s: string) => v
   // the umask too: a worker started earlier may have inherited another (the build server's clients')
   const setup = `umask ${process.umask().toString(8)} && cd -- ${quote(cwd)}${exports.length ? ` && export ${exports.join(' ')}` : ''}`
   const body = execable(text) ? `exec ${text}` : text
-  w.child.stdin!.write(`${Buffer.byteLength(setup)} ${Buffer.byteLength(body)}\n${setup}${body}`)
+  w.child.stdin!.write(header(Buffer.byteLength(setup), Buffer.byteLength(body)) + setup + body)
   return {
     done,
     kill: () => {
@@ -86,6 +87,12 @@ export function runCommand(cwd: string, text: string, onOutput: (s: string) => v
       setTimeout(() => signalGroup(pid, 'SIGKILL'), 300).unref()
     },
   }
+}
+
+/** Two byte counts, 8 digits each: 16 bytes that the worker reads with one read(2). */
+function header(setup: number, text: number): string {
+  if (setup + text > 99_999_999) throw new Error('a command of 100 MB or more cannot be run')
+  return String(setup).padStart(8) + String(text).padStart(8)
 }
 
 function startWorker(): Worker {
