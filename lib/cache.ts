@@ -3,9 +3,11 @@
 //   cache/cas/<aa>/<sha256>   blobs: file contents, named by their hash
 //   cache/ac/<key>.json       action records: key → the outputs it produced
 // Blobs are written before the action record that names them, each by write + rename,
-// so a record never points at a partial blob. Restores re-hash what they read and refuse
-// (and delete) a blob whose content does not match its name. The layout mirrors the
-// Bazel HTTP cache protocol (/ac/, /cas/) so a remote cache can mirror it one to one.
+// so a record never points at a partial blob. Blobs are copies, never hard links to the
+// outputs: an output edited in place must not change what the cache restores it to.
+// Restores re-hash what they read and refuse (and delete) a blob whose content does not
+// match its name. The layout mirrors the Bazel HTTP cache protocol (/ac/, /cas/) so a
+// remote cache can mirror it one to one.
 // With a signing key ([cache] sign_key_env, see signing.ts) every record written is signed,
 // and a record read whose signature does not verify is refused: counted in `refused`,
 // warned about once, and treated as a miss, so its target rebuilds and overwrites it.
@@ -105,12 +107,30 @@ export class LocalCache {
     return data
   }
 
+  /** Directories this process made or found (cas/<aa>, ac): one mkdir each, not one per file. */
+  private made = new Set<string>()
+
+  /** writeAtomic into a directory of the cache, made on first use. */
+  private write(p: string, data: string | Buffer, mode?: number): void {
+    const d = dirname(p)
+    if (!this.made.has(d)) {
+      mkdirSync(d, { recursive: true })
+      this.made.add(d)
+    }
+    try {
+      writeAtomic(p, data, mode)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+      mkdirSync(d, { recursive: true }) // pruned or removed meanwhile (rm -rf cache)
+      writeAtomic(p, data, mode)
+    }
+  }
+
   /** Store a blob (verified by the caller or hashed here). */
   putBlob(sha: string, data: Buffer): void {
     const p = this.blobPath(sha)
     if (existsSync(p)) return
-    mkdirSync(dirname(p), { recursive: true })
-    writeAtomic(p, data, 0o444)
+    this.write(p, data, 0o444)
   }
 
   /**
@@ -147,17 +167,16 @@ export class LocalCache {
 
   /** Store a record, signed when a key is configured (unsigned otherwise). */
   putAction(rec: ActionRecord): void {
-    const p = this.acPath(rec.key)
-    mkdirSync(dirname(p), { recursive: true })
     const { sig: _unverified, ...plain } = rec
-    writeAtomic(p, JSON.stringify(this.signKey ? signRecord(plain, this.signKey) : plain))
+    this.write(this.acPath(rec.key), JSON.stringify(this.signKey ? signRecord(plain, this.signKey) : plain))
   }
 
   /** Copy a target's outputs into the cache and describe them. */
   storeOutputs(root: string, outputs: string[], hashes: Record<string, string>): OutputEntry[] {
     return outputs.map((o) => {
       const full = join(root, o)
-      if (statSync(full).isDirectory()) {
+      const st = statSync(full)
+      if (st.isDirectory()) {
         const files = listTree(full).map((rel) => {
           const f = join(full, rel)
           const data = readFileSync(f)
@@ -170,7 +189,7 @@ export class LocalCache {
       const data = readFileSync(full)
       const sha = sha256(data)
       this.putBlob(sha, data)
-      return { path: o, kind: 'file' as const, hash: sha, files: [{ rel: '', sha256: sha, exec: (statSync(full).mode & 0o111) !== 0 }] }
+      return { path: o, kind: 'file' as const, hash: sha, files: [{ rel: '', sha256: sha, exec: (st.mode & 0o111) !== 0 }] }
     })
   }
 

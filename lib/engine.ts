@@ -8,7 +8,6 @@
 // and in its `run` hook: runTarget() on the target's executor, then store in the cache.
 // The states, the key and the invariants are drawn in docs/design.md.
 
-import { existsSync } from 'node:fs'
 import { setMaxListeners } from 'node:events'
 import { availableParallelism } from 'node:os'
 import { closure, type Graph, type Node } from './graph.js'
@@ -21,7 +20,7 @@ import { decide, type Decision, type RebuildContext } from './rebuilder.js'
 import { restoreAction, restoreRemote, type RestoreRequest } from './restore.js'
 import { addUsage, logTail, OutputMissing, runTarget } from './execute.js'
 import { localExecutor, type Executor } from './executor.js'
-import { recipeEnv } from './env.js'
+import { recipeEnv, recipeEnvs } from './env.js'
 import { createBudget } from './budget.js'
 import type { AutonConfig } from './config.js'
 import type { Emit, TargetStatus } from './events.js'
@@ -114,6 +113,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
   const world = keyWorld(g, root, state, opts.config)
   const rc: RebuildContext = { world, state, cache: opts.cache }
   const executors = opts.executors ?? new Map([['local', localExecutor]])
+  const envOf = recipeEnvs(opts.config.build.pass_env, process.env, signKeyVar(opts.config))
   let mutatedCount = 0
 
   // Critical path: priority = own estimated time + the longest chain of dependents.
@@ -175,7 +175,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     return 'run'
   }
 
-  const run = async (name: string): Promise<TargetStatus> => {
+  const run = async (name: string, release: () => void): Promise<TargetStatus> => {
     const n = g.nodes.get(name)!
     const { parts, key, reasons } = pending.get(name)!
     pending.delete(name)
@@ -183,9 +183,9 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
     const logFile = state.logPath(name)
     const executor = executors.get(n.decl.executor)
     if (!executor) return fail(name, `unknown executor '${n.decl.executor}' (define [executors.${n.decl.executor}] in auton.toml)`, 0)
-    const env = recipeEnv(n.decl, opts.config.build.pass_env, process.env, signKeyVar(opts.config))
+    const env = envOf(n.decl)
     try {
-      const r = await runTarget(n, { root, key, parts, reasons, state, executor, env, config: opts.config, budget, signal: abort.signal, emit })
+      const r = await runTarget(n, { root, key, parts, reasons, state, executor, env, config: opts.config, budget, signal: abort.signal, emit, release })
       if (r.usage) addUsage(usage, r.usage)
       if (r.mutated.length) {
         mutatedCount++
@@ -195,7 +195,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
           at: Date.now(),
         })
       } else if (opts.cache && r.rec) store(n, key, r.rec)
-      emit({ type: 'target', name, status: 'ran', ms: Date.now() - began, at: Date.now(), reason: reasons[0], ...(existsSync(logFile) ? { log: logFile } : {}), usage: r.usage })
+      emit({ type: 'target', name, status: 'ran', ms: Date.now() - began, at: Date.now(), reason: reasons[0], ...(r.logged ? { log: logFile } : {}), usage: r.usage })
       return 'ran'
     } catch (e) {
       const spent = (e as { usage?: Usage }).usage

@@ -9,7 +9,7 @@
 //     the old content's key, so nothing is recorded or cached (the next build reruns it);
 //   - secrets are masked in everything the recipe prints (mask.ts), and never recorded.
 // Once the recipe has succeeded and its outputs are there, its -j slot is given back
-// (scheduler.ts, takeRelease) and the next ready target starts while this one is recorded.
+// (RunRequest.release, from scheduler.ts) and the next ready target starts while this one is recorded.
 
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -22,7 +22,6 @@ import type { Executor } from './executor.js'
 import { fullKeyOf, type Parts } from './key.js'
 import { readDepfile } from './depfile.js'
 import { createMasker, type Masker } from './mask.js'
-import { takeRelease } from './scheduler.js'
 
 export class OutputMissing extends Error {}
 
@@ -38,6 +37,8 @@ export interface RunRequest {
   budget: Budget
   signal: AbortSignal
   emit: Emit
+  /** Give the -j slot back once the recipe is done (scheduler.ts): the bookkeeping after it needs none. */
+  release?: () => void
 }
 
 export interface RunResult {
@@ -46,6 +47,8 @@ export interface RunResult {
   usage?: Usage
   /** Inputs that changed while the recipe ran. */
   mutated: string[]
+  /** Whether anything was written to the target's log. */
+  logged?: boolean
 }
 
 /**
@@ -53,7 +56,7 @@ export interface RunResult {
  * written (most recipes of a large graph print nothing: no file per target for them).
  */
 class Log {
-  private opened = false
+  opened = false
   constructor(readonly path: string, private readonly header: string) {
     removeFile(path)
   }
@@ -68,7 +71,7 @@ class Log {
 }
 
 export async function runTarget(n: Node, r: RunRequest): Promise<RunResult> {
-  const release = takeRelease() // taken before the first await, or it is not ours
+  const release = r.release
   const usage: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 }
   const attempts = n.decl.retries + 1
   const masker = createMasker(n.decl.secrets.map((s) => r.env[s]).filter((v): v is string => v !== undefined))
@@ -77,7 +80,7 @@ export async function runTarget(n: Node, r: RunRequest): Promise<RunResult> {
     try {
       const res = await runOnce(n, r, log, masker, release)
       if (res.usage) addUsage(usage, res.usage)
-      return { ...res, usage }
+      return { ...res, usage, logged: log.opened }
     } catch (e) {
       const spent = (e as { usage?: Usage }).usage // a paid step that failed still spent money
       if (spent) addUsage(usage, spent)

@@ -53,19 +53,6 @@ export interface ScheduleOptions {
   abort: AbortController
 }
 
-let starting: (() => void) | undefined
-
-/**
- * The `release` of the task whose run hook is being entered, for code the hook calls
- * synchronously before its first await and that the hook does not pass it to (execute.ts's
- * runTarget, called by engine.ts). Undefined anywhere else; taken once.
- */
-export function takeRelease(): (() => void) | undefined {
-  const r = starting
-  starting = undefined
-  return r
-}
-
 export class Scheduler {
   readonly state = new Map<string, TaskState>()
   readonly status = new Map<string, TargetStatus>()
@@ -178,14 +165,10 @@ export class Scheduler {
       if (held && this.state.get(name) === 'running' && !this.outranked(name) && free()) this.pump()
     }
     let p: Promise<TargetStatus>
-    const outer = starting
-    starting = release
     try {
       p = this.hooks.run(name, release)
     } catch {
       p = Promise.resolve('failed')
-    } finally {
-      starting = outer
     }
     // settled first, then the loop starts what is ready (a failure stops it first; a
     // dependent whose check settles at once competes for the slot by its priority)
