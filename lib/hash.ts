@@ -52,6 +52,11 @@ export class StatCache {
     return this.dirty
   }
 
+  /** The memo as it is now has been written. */
+  saved(): void {
+    this.dirty = false
+  }
+
   /** Forget what this process knows about a path (it is about to be rewritten). */
   invalidate(path: string): void {
     this.fresh.delete(path)

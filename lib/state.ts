@@ -150,6 +150,7 @@ export class State {
     mkdirSync(this.dir, { recursive: true })
     if (this.stat.changed || !existsSync(join(this.dir, 'stat.json'))) {
       writeAtomic(join(this.dir, 'stat.json'), JSON.stringify(this.stat))
+      this.stat.saved() // the build server saves the same State after every build
     }
     if (this.lines > 4 * this.records.size + 100) {
       const body = [...this.records.values()].map((r) => JSON.stringify(r) + '\n').join('')
