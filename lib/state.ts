@@ -148,15 +148,27 @@ export class State {
       this.journal = undefined
     }
     mkdirSync(this.dir, { recursive: true })
-    if (this.stat.changed || !existsSync(join(this.dir, 'stat.json'))) {
-      writeAtomic(join(this.dir, 'stat.json'), JSON.stringify(this.stat))
-      this.stat.saved() // the build server saves the same State after every build
-    }
+    if (!this.memoLater) this.saveMemo()
     if (this.lines > 4 * this.records.size + 100) {
       const body = [...this.records.values()].map((r) => JSON.stringify(r) + '\n').join('')
       writeAtomic(join(this.dir, 'targets.jsonl'), body)
       this.lines = this.records.size
       this.journalValid = Buffer.byteLength(body)
+    }
+  }
+
+  /**
+   * The build server keeps one State across builds and writes the memo when idle (saveMemo):
+   * it only spares a later process re-reading files, and at 10,000 files it is 2 MB of JSON.
+   * A memo older than the files is safe: an entry whose stat differs is not trusted.
+   */
+  memoLater = false
+
+  saveMemo(): void {
+    if (this.stat.changed || !existsSync(join(this.dir, 'stat.json'))) {
+      mkdirSync(this.dir, { recursive: true })
+      writeAtomic(join(this.dir, 'stat.json'), JSON.stringify(this.stat))
+      this.stat.saved()
     }
   }
 

@@ -75,6 +75,7 @@ const server = createServer((sock) => {
 })
 
 async function serve(req: Request, sock: Socket, ac: AbortController): Promise<void> {
+  clearTimeout(idleTimer)
   lastUsed = Date.now()
   const t0 = performance.now()
   if (ac.signal.aborted) return
@@ -132,17 +133,40 @@ async function serve(req: Request, sock: Socket, ac: AbortController): Promise<v
   }
   send({ exit: ac.signal.aborted && code !== 0 ? 130 : code })
   sock.end()
-  log(`${req.argv.join(' ')} → ${code} in ${(performance.now() - t0).toFixed(1)} ms`)
+  log(`${req.argv.join(' ')} → ${code} in ${(performance.now() - t0).toFixed(1)} ms (${session.cleanCount} targets clean)`)
   // while the user reads the output: take in the build's own writes (and anything else), so
   // the next request finds little to do
   await session.absorb().catch((e) => log(`absorbing changes failed: ${(e as Error).message}`))
+  if (process.env.AUTON_SERVER_DEBUG) log(`after taking in changes: ${session.cleanCount} targets clean`)
+  scheduleIdle()
   lastUsed = Date.now()
   if (watcherFailed) shutdown('the watcher failed')
+}
+
+/** A second after the last request: write what is only kept for the next process (the stat memo). */
+let idleTimer: NodeJS.Timeout | undefined
+function scheduleIdle(): void {
+  clearTimeout(idleTimer)
+  idleTimer = setTimeout(() => {
+    busy = busy.then(() => {
+      try {
+        session?.idle()
+      } catch (e) {
+        log(`writing the stat memo failed: ${(e as Error).message}`)
+      }
+    })
+  }, 1000)
+  idleTimer.unref()
 }
 
 let socketId = ''
 function shutdown(why: string): void {
   log(`exiting: ${why}`)
+  try {
+    if (!inFlight) session?.idle()
+  } catch {
+    // only the next process's speed depends on it
+  }
   server.close()
   try {
     const st = statSync(socketPath)

@@ -24,7 +24,7 @@
 // a watched directory: a tool identity (`tools`), a package's code, a path outside the
 // checkout, in an ignored directory or behind a symlink make it rechecked on every build.
 
-import { lstatSync, statSync } from 'node:fs'
+import { existsSync, lstatSync, statSync } from 'node:fs'
 import { dirname, join, normalize, resolve, sep } from 'node:path'
 import { loadConfig, type AutonConfig } from '../config.js'
 import { loadAutonfile, type Loaded } from '../load.js'
@@ -68,6 +68,9 @@ class VersionedSet {
     if (this.s.size) this.version++
     this.s.clear()
   }
+  get size(): number {
+    return this.s.size
+  }
   [Symbol.iterator](): IterableIterator<string> {
     return this.s.values()
   }
@@ -97,6 +100,11 @@ export class Session {
   readonly ignored: string[]
   /** Why the last prepare() threw away what it knew (for the server log and tests). */
   lastReset: string | undefined
+  /** For the server log: the clean set's size after the last build. */
+  get cleanCount(): number {
+    return this.clean.size
+  }
+
   /** The first path that made the graph reload since the last time this was read (the server log). */
   reloadedFor: string | undefined
 
@@ -110,6 +118,11 @@ export class Session {
   /** Apply what changed up to now, between requests (a reload waits for the next request). */
   async absorb(): Promise<void> {
     await this.apply()
+  }
+
+  /** Nothing to do for a while: persist the stat memo (see State.memoLater). */
+  idle(): void {
+    if (existsSync(join(this.root, '.auton'))) this.st.saveMemo()
   }
 
   /** Bring everything up to date with the disk: sync with the watcher, apply what changed. */
@@ -145,6 +158,7 @@ export class Session {
 
   private newState(): State {
     this.st = new State(this.root).load()
+    this.st.memoLater = true // written when idle: idle()
     this.st.stat.trustOnly((p) => this.trusted(p))
     return this.st
   }
@@ -176,11 +190,12 @@ export class Session {
       return
     }
     const st = lstatSync(p, { throwIfNoEntry: false })
-    if (!st || st.isDirectory()) {
-      // a directory made, moved or deleted (or a path gone): everything recorded under it is in question
+    if (!st) {
+      // a directory moved or deleted (or a path gone): everything recorded under it is in question
       stat.invalidateUnder(p)
       for (const [q, ts] of this.index) if (q.startsWith(p + sep)) for (const t of ts) this.clean.delete(t)
     }
+    // (a directory that appeared, made or moved here: the watcher reports each file in it)
     // a path the graph does not know: a glob may match it now, the autonfile may read it (a
     // directory it listed while loading gained or lost an entry)
     if (!insideGraphPath && !this.graphDirs.has(p) && !this.modules.has(p)) this.wantReload(p)

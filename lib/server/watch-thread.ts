@@ -46,6 +46,7 @@ function start(init: WatchInit): void {
   const ignored = new Set(init.ignored)
   const cookieDir = join(root, '.auton')
   const watchers = new Map<string, FSWatcher>()
+  const inodes = new Map<string, number>() // of each watched directory
   let changed = new Set<string>()
   let untrusted = new Set<string>()
   let doubt: string | undefined
@@ -98,6 +99,11 @@ function start(init: WatchInit): void {
       if ((e as NodeJS.ErrnoException).code !== 'EPERM' && (e as NodeJS.ErrnoException).code !== 'ENOENT') doubt ??= `watcher error on ${dir}: ${e.message}`
     })
     watchers.set(dir, w)
+    try {
+      inodes.set(dir, lstatSync(dir).ino)
+    } catch {
+      // gone again: its removal is reported
+    }
     let entries: import('node:fs').Dirent[]
     try {
       entries = readdirSync(dir, { withFileTypes: true })
@@ -125,7 +131,16 @@ function start(init: WatchInit): void {
       st = undefined
     }
     if (st?.isSymbolicLink()) untrusted.add(p)
-    if (st?.isDirectory() && !watchers.has(p)) watchDir(p, true)
+    if (st?.isDirectory()) {
+      // a directory here now: watch it (again, if this name held another directory before:
+      // rm -rf out && mv out2 out), and report every file in it
+      const old = watchers.get(p)
+      if (old && inodes.get(p) !== st.ino) {
+        old.close()
+        watchers.delete(p)
+      }
+      if (!watchers.has(p)) watchDir(p, true)
+    }
     if (!st && watchers.has(p)) {
       // a watched directory went away: everything under it too
       for (const [d, w] of watchers) {

@@ -4,7 +4,7 @@
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -169,6 +169,17 @@ test('outputs deleted or modified outside the build are rebuilt', async () => {
     rmSync(p.path('out'), { recursive: true })
     r = await sbuild(p)
     assert.equal(built(r), ['count', 'greeting', 'hello', 'words'], show(r))
+
+    // a whole output directory moved away, then another put in its place, one file edited
+    renameSync(p.path('out'), p.path('saved'))
+    r = await sbuild(p)
+    assert.equal(built(r), ['count', 'greeting', 'hello', 'words'], show(r))
+    p.write('saved/hello.txt', 'edited\n')
+    rmSync(p.path('out'), { recursive: true })
+    renameSync(p.path('saved'), p.path('out'))
+    r = await sbuild(p)
+    assert.equal(built(r), ['hello'], show(r))
+    assert.is(p.read('out/hello.txt'), 'hello server!\n')
   } finally {
     p.remove()
   }
