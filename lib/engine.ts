@@ -55,6 +55,7 @@ export interface BuildOptions {
 
 export interface BuildResult {
   ok: boolean
+  /** Every target the build checked (not the `assumed` ones: those are up to date). */
   statuses: Map<string, TargetStatus>
   usage: Usage
 }
@@ -238,7 +239,6 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
   let statuses: Map<string, TargetStatus>
   try {
     statuses = await scheduler.run()
-    for (const name of assumed) statuses.set(name, 'up-to-date')
   } finally {
     opts.signal?.removeEventListener('abort', onOuterAbort)
     await Promise.all([...executors.values()].map((e) => e.close?.()))
@@ -247,7 +247,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
   }
   const counts = new Map<TargetStatus, number>()
   for (const s of statuses.values()) counts.set(s, (counts.get(s) ?? 0) + 1)
-  const count = (s: TargetStatus) => counts.get(s) ?? 0
+  const count = (s: TargetStatus) => (counts.get(s) ?? 0) + (s === 'up-to-date' ? assumed.size : 0)
   const ok = count('failed') === 0 && !opts.signal?.aborted && count('skipped') === 0
   const refused = (opts.cache?.refused ?? 0) + (opts.remote?.refused ?? 0)
   emit({
