@@ -188,7 +188,12 @@ test('outputs deleted or modified outside the build are rebuilt', async () => {
 test('the client environment is the build environment: declared vars rerun, undeclared ones never reach', async () => {
   const p = project()
   try {
-    const env = (extra: Record<string, string | undefined>) => p.run(['build', '--json', 'greeting'], { env: { ...viaServer, ...extra } })
+    const env = async (extra: Record<string, string | undefined>) => {
+      const before = served().length
+      const r = await p.run(['build', '--json', 'greeting'], { env: { ...viaServer, ...extra } })
+      assert.ok(served().length > before, `not through the server:\n${show(r)}`)
+      return r
+    }
     let r = await env({ GREETING: 'hi', UNDECLARED: 'leak' })
     assert.is(p.read('out/greeting.txt'), 'hi x\n', show(r))
     r = await env({ GREETING: 'hi', UNDECLARED: 'other' })
