@@ -31,11 +31,11 @@ export class Changes {
   /** Every change made before this call (see watch-thread.ts); `doubt` when some may be missing. */
   sync(timeoutMs = 5000): Promise<SyncReply> {
     const id = ++this.seq
-    if (this.failed) return Promise.resolve({ id, changed: [], untrusted: [], doubt: this.failed })
+    if (this.failed) return Promise.resolve({ id, changed: [], untrusted: [], dirsGone: [], doubt: this.failed })
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
-        resolve({ id, changed: [], untrusted: [], doubt: `the watcher did not answer within ${timeoutMs} ms` })
+        resolve({ id, changed: [], untrusted: [], dirsGone: [], doubt: `the watcher did not answer within ${timeoutMs} ms` })
       }, timeoutMs)
       this.pending.set(id, (r) => {
         clearTimeout(timer)
@@ -47,7 +47,7 @@ export class Changes {
 
   private fail(why: string): void {
     this.failed ??= why
-    for (const [id, done] of this.pending) done({ id, changed: [], untrusted: [], doubt: why })
+    for (const [id, done] of this.pending) done({ id, changed: [], untrusted: [], dirsGone: [], doubt: why })
     this.pending.clear()
   }
 

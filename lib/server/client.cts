@@ -1,4 +1,4 @@
-// client.ts — `auton build` through the checkout's build server (daemon.ts).
+// client.cts — `auton build` through the checkout's build server (daemon.ts).
 //
 // This module is what bin/auton.cjs loads first, so it is CommonJS (an ES module costs a few
 // ms more to start) and imports node built-ins only: a no-op build costs a Node start-up, one

@@ -1,10 +1,11 @@
 // daemon.ts — the build server of one checkout: `node daemon.js ROOT AUTONFILE SOCKET`,
-// started on demand by client.ts, detached, logging to SOCKET's .log sibling.
+// started on demand by client.cts, detached, logging to SOCKET's .log sibling.
 //
 // It serves `auton build` requests one at a time, each exactly as `main()` would run it in a
-// process of its own: the client's argv, cwd and environment (a different environment or cwd
-// starts a fresh session: the graph, env keys and hashes were computed under the old one), its
-// terminal (isTTY, colours), its Ctrl-C. What it keeps between requests is in session.ts.
+// process of its own: the client's argv, cwd, environment and umask (a different one starts a
+// fresh session: the graph, env keys and hashes were computed under the old one), its terminal
+// (isTTY, colours), its Ctrl-C. A request that arrives during another's build is sent back to
+// build in its own process. What it keeps between requests is in session.ts.
 //
 // It exits when idle for AUTON_SERVER_IDLE seconds (default 900), when the autonfile or the
 // checkout is gone, when its socket file was removed or taken over, or when its watcher failed.

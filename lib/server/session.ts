@@ -24,7 +24,7 @@
 // a watched directory: a tool identity (`tools`), a package's code, a path outside the
 // checkout, in an ignored directory or behind a symlink make it rechecked on every build.
 
-import { existsSync, lstatSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { dirname, join, normalize, resolve, sep } from 'node:path'
 import { loadConfig, type AutonConfig } from '../config.js'
 import { loadAutonfile, type Loaded } from '../load.js'
@@ -109,10 +109,10 @@ export class Session {
   reloadedFor: string | undefined
 
   constructor(readonly root: string, readonly file: string, private readonly changes: Changes) {
+    this.ignored = ignoredDirs(root, loadConfig(root)) // before newState(): trusted() reads it
     this.st = this.newState()
     this.journalId = fileId(join(root, '.auton', 'targets.jsonl'))
     this.packagesId = packagesId(root)
-    this.ignored = ignoredDirs(root, loadConfig(root))
   }
 
   /** Apply what changed up to now, between requests (a reload waits for the next request). */
@@ -139,7 +139,8 @@ export class Session {
       this.reset(`the file watcher is in doubt: ${r.doubt}`)
       this.newState()
     } else {
-      for (const p of r.changed) this.changed(p)
+      const gone = new Set(r.dirsGone)
+      for (const p of r.changed) this.changed(p, gone.has(p))
     }
     const journal = fileId(join(this.root, '.auton', 'targets.jsonl'))
     if (journal !== this.journalId) {
@@ -169,7 +170,8 @@ export class Session {
     this.index.clear()
   }
 
-  private changed(p: string): void {
+  /** `wasDir`: a watched directory that went away (deleted or moved). */
+  private changed(p: string, wasDir: boolean): void {
     const stat = this.st.stat
     if (this.modules.has(p)) this.wantReload(p)
     const before = stat.peek(p)
@@ -181,6 +183,13 @@ export class Session {
       this.dirty(d)
       if (this.graphPaths.has(d)) insideGraphPath = true
     }
+    if (wasDir) {
+      // everything hashed or recorded under it is in question; sources under it are gone (say
+      // so as loading does: reload)
+      stat.invalidateUnder(p)
+      for (const [q, ts] of this.index) if (q.startsWith(p + sep)) for (const t of ts) this.clean.delete(t)
+      for (const src of this.sources) if (src.startsWith(p + sep)) this.wantReload(p)
+    }
     if (this.graphPaths.has(p) || this.index.has(p)) {
       const now = stat.hash(p)
       // a source the graph names went away: loading says so (what a build without the server says)
@@ -188,12 +197,6 @@ export class Session {
       if (before !== undefined && now === before) return // touched, same bytes
       this.dirty(p)
       return
-    }
-    const st = lstatSync(p, { throwIfNoEntry: false })
-    if (!st) {
-      // a directory moved or deleted (or a path gone): everything recorded under it is in question
-      stat.invalidateUnder(p)
-      for (const [q, ts] of this.index) if (q.startsWith(p + sep)) for (const t of ts) this.clean.delete(t)
     }
     // (a directory that appeared, made or moved here: the watcher reports each file in it)
     // a path the graph does not know: a glob may match it now, the autonfile may read it (a

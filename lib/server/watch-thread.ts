@@ -36,6 +36,8 @@ export interface SyncReply {
   changed: string[]
   /** Symbolic links found under the root: nothing behind them is watched. */
   untrusted: string[]
+  /** Watched directories that went away (deleted, moved): everything under them changed. */
+  dirsGone: string[]
   doubt: string | undefined
 }
 
@@ -49,6 +51,7 @@ function start(init: WatchInit): void {
   const inodes = new Map<string, number>() // of each watched directory
   let changed = new Set<string>()
   let untrusted = new Set<string>()
+  let dirsGone = new Set<string>()
   let doubt: string | undefined
   const waiting = new Map<string, number>() // cookie content → sync id
 
@@ -96,6 +99,7 @@ function start(init: WatchInit): void {
       w.close()
       watchers.delete(dir)
       changed.add(dir)
+      dirsGone.add(dir)
       if ((e as NodeJS.ErrnoException).code !== 'EPERM' && (e as NodeJS.ErrnoException).code !== 'ENOENT') doubt ??= `watcher error on ${dir}: ${e.message}`
     })
     watchers.set(dir, w)
@@ -142,6 +146,7 @@ function start(init: WatchInit): void {
       if (!watchers.has(p)) watchDir(p, true)
     }
     if (!st && watchers.has(p)) {
+      dirsGone.add(p)
       // a watched directory went away: everything under it too
       for (const [d, w] of watchers) {
         if (d === p || d.startsWith(p + sep)) {
@@ -162,9 +167,10 @@ function start(init: WatchInit): void {
     const id = waiting.get(content)
     if (id === undefined) return
     waiting.delete(content)
-    const reply: SyncReply = { id, changed: [...changed], untrusted: [...untrusted], doubt }
+    const reply: SyncReply = { id, changed: [...changed], untrusted: [...untrusted], dirsGone: [...dirsGone], doubt }
     changed = new Set()
     untrusted = new Set()
+    dirsGone = new Set()
     doubt = undefined
     parentPort!.postMessage(reply)
   }
