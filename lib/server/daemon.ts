@@ -134,6 +134,7 @@ async function serve(req: Request, sock: Socket, ac: AbortController): Promise<v
   }
   send({ exit: ac.signal.aborted && code !== 0 ? 130 : code })
   sock.end()
+  inFlight = false // the next client waits for what follows (it is quick) rather than building alone
   log(`${req.argv.join(' ')} → ${code} in ${(performance.now() - t0).toFixed(1)} ms (${session.cleanCount} targets clean)`)
   // while the user reads the output: take in the build's own writes (and anything else), so
   // the next request finds little to do

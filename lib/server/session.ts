@@ -48,6 +48,9 @@ export interface BuildSession {
 
 type FileId = string
 
+/** Names of the engine's temporary files beside an output (cache.ts restores, atomic.ts). */
+const ENGINE_TEMP = /\.(auton-restore-\d+|tmp-\d+-\d+)$/
+
 /** A set that counts its changes (what was computed from it is reused while the count stays). */
 class VersionedSet {
   private s = new Set<string>()
@@ -165,7 +168,7 @@ export class Session {
   }
 
   private reset(why: string): void {
-    this.lastReset = why
+    this.lastReset = this.lastReset ? `${this.lastReset}; ${why}` : why
     this.clean.clear()
     this.index.clear()
   }
@@ -198,6 +201,8 @@ export class Session {
       this.dirty(p)
       return
     }
+    // the engine's own temporary files (cache.ts, atomic.ts), gone again: nothing to look at
+    if (ENGINE_TEMP.test(p) && !existsSync(p)) return
     // (a directory that appeared, made or moved here: the watcher reports each file in it)
     // a path the graph does not know: a glob may match it now, the autonfile may read it (a
     // directory it listed while loading gained or lost an entry)

@@ -11,8 +11,8 @@
 // reported too. Symbolic links are not followed: they are reported as `untrusted` (a change
 // behind one is not seen), and the server never trusts a path under one.
 //
-// Sync (watchman's cookie): the server asks for the changes "up to now"; this thread writes a
-// cookie file in .auton/ and answers once that file's own event arrives. One inotify queue
+// Sync (watchman's cookie): the server asks for the changes "up to now"; this thread makes a
+// cookie file in .auton/ named after the request and answers once that file's own event arrives. One inotify queue
 // delivers events in order, so every change made before the request (the user's edit, then
 // `auton build`) has been seen by then.
 //
@@ -20,7 +20,7 @@
 // error, or a burst of events as large as the kernel's queue (an overflow may have dropped
 // some) make the next sync answer `doubt`: the server then forgets every hash it holds.
 
-import { watch, readdirSync, lstatSync, mkdirSync, writeFileSync, readFileSync, type FSWatcher } from 'node:fs'
+import { watch, readdirSync, lstatSync, mkdirSync, writeFileSync, readFileSync, rmSync, type FSWatcher } from 'node:fs'
 import { join, sep } from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 
@@ -41,19 +41,19 @@ export interface SyncReply {
   doubt: string | undefined
 }
 
-const COOKIE = 'server-cookie'
+/** Cookie files are named server-cookie-<sync id>: the event's name says which sync it answers. */
+const COOKIE = 'server-cookie-'
 
 function start(init: WatchInit): void {
   const { root } = init
   const ignored = new Set(init.ignored)
   const cookieDir = join(root, '.auton')
   const watchers = new Map<string, FSWatcher>()
-  const inodes = new Map<string, number>() // of each watched directory
   let changed = new Set<string>()
   let untrusted = new Set<string>()
   let dirsGone = new Set<string>()
   let doubt: string | undefined
-  const waiting = new Map<string, number>() // cookie content → sync id
+  const waiting = new Set<number>() // sync ids whose cookie has not come back
 
   let burst = 0
   let burstTimer: NodeJS.Immediate | undefined
@@ -97,17 +97,12 @@ function start(init: WatchInit): void {
     w.on('error', (e) => {
       // the directory was deleted or moved: its entries changed as a whole
       w.close()
-      watchers.delete(dir)
+      if (watchers.get(dir) === w) watchers.delete(dir) // (not a newer watch of the same name)
       changed.add(dir)
       dirsGone.add(dir)
       if ((e as NodeJS.ErrnoException).code !== 'EPERM' && (e as NodeJS.ErrnoException).code !== 'ENOENT') doubt ??= `watcher error on ${dir}: ${e.message}`
     })
     watchers.set(dir, w)
-    try {
-      inodes.set(dir, lstatSync(dir).ino)
-    } catch {
-      // gone again: its removal is reported
-    }
     let entries: import('node:fs').Dirent[]
     try {
       entries = readdirSync(dir, { withFileTypes: true })
@@ -135,19 +130,11 @@ function start(init: WatchInit): void {
       st = undefined
     }
     if (st?.isSymbolicLink()) untrusted.add(p)
-    if (st?.isDirectory()) {
-      // a directory here now: watch it (again, if this name held another directory before:
-      // rm -rf out && mv out2 out), and report every file in it
-      const old = watchers.get(p)
-      if (old && inodes.get(p) !== st.ino) {
-        old.close()
-        watchers.delete(p)
-      }
-      if (!watchers.has(p)) watchDir(p, true)
-    }
-    if (!st && watchers.has(p)) {
+    if (watchers.has(p)) {
+      // the name of a watched directory was created, deleted or moved: whatever is there now
+      // is another directory (ext4 may even give it the old inode number), so stop watching
+      // the old one and everything under it, and count everything under the name as changed
       dirsGone.add(p)
-      // a watched directory went away: everything under it too
       for (const [d, w] of watchers) {
         if (d === p || d.startsWith(p + sep)) {
           w.close()
@@ -155,18 +142,13 @@ function start(init: WatchInit): void {
         }
       }
     }
+    if (st?.isDirectory()) watchDir(p, true) // and report every file in it
   }
 
-  const answerCookie = (): void => {
-    let content: string
-    try {
-      content = readFileSync(join(cookieDir, COOKIE), 'utf8')
-    } catch {
-      return
-    }
-    const id = waiting.get(content)
-    if (id === undefined) return
-    waiting.delete(content)
+  const answerCookie = (name: string): void => {
+    const id = Number(name.slice(COOKIE.length))
+    if (!waiting.delete(id)) return // its removal, or another server's
+    rmSync(join(cookieDir, name), { force: true })
     const reply: SyncReply = { id, changed: [...changed], untrusted: [...untrusted], dirsGone: [...dirsGone], doubt }
     changed = new Set()
     untrusted = new Set()
@@ -175,16 +157,15 @@ function start(init: WatchInit): void {
     parentPort!.postMessage(reply)
   }
 
+  /** Watched afresh at every sync: .auton/ may have been deleted and made again since. */
   const watchCookieDir = (): void => {
-    if (watchers.has(cookieDir)) return
+    watchers.get(cookieDir)?.close()
+    watchers.delete(cookieDir)
     try {
       const w = watch(cookieDir, { persistent: true }, (_t, name) => {
-        if (name !== null && name.toString() === COOKIE) answerCookie()
+        if (name !== null && name.toString().startsWith(COOKIE)) answerCookie(name.toString())
       })
-      w.on('error', () => {
-        w.close()
-        watchers.delete(cookieDir) // .auton/ was deleted (rm -rf .auton): watched again at the next sync
-      })
+      w.on('error', () => w.close())
       watchers.set(cookieDir, w)
     } catch (e) {
       doubt ??= `cannot watch ${cookieDir}: ${(e as Error).message}`
@@ -196,9 +177,8 @@ function start(init: WatchInit): void {
   parentPort!.on('message', (m: { sync: number }) => {
     mkdirSync(cookieDir, { recursive: true })
     watchCookieDir()
-    const content = `${process.pid}-${m.sync}-${Date.now()}`
-    waiting.set(content, m.sync)
-    writeFileSync(join(cookieDir, COOKIE), content)
+    waiting.add(m.sync)
+    writeFileSync(join(cookieDir, COOKIE + m.sync), '')
   })
   parentPort!.postMessage({ ready: true })
 }

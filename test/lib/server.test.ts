@@ -24,6 +24,11 @@ function served(): string[] {
     .flatMap((f) => readFileSync(join(serverDir, f), 'utf8').split('\n').filter((l) => l.includes(' → ')))
 }
 
+function logs(): string {
+  if (!existsSync(serverDir)) return ''
+  return readdirSync(serverDir).filter((f) => f.endsWith('.log')).map((f) => readFileSync(join(serverDir, f), 'utf8')).join('\n')
+}
+
 function serverPids(): number[] {
   if (!existsSync(serverDir)) return []
   return readdirSync(serverDir).filter((f) => f.endsWith('.log'))
@@ -236,6 +241,10 @@ test('another process changing the journal (a --no-server build, rm -rf .auton) 
     rmSync(p.path('.auton'), { recursive: true })
     r = await sbuild(p)
     assert.equal(built(r), ['count', 'greeting', 'hello', 'words'], show(r))
+    rmSync(p.path('.auton'), { recursive: true }) // the cookie's directory, made again by the last build
+    r = await sbuild(p)
+    assert.equal(built(r), ['count', 'greeting', 'hello', 'words'], show(r))
+    assert.not.ok(served().length && logs().includes('did not answer'), 'the watcher still answers once .auton/ is made again')
   } finally {
     p.remove()
   }
