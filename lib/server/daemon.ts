@@ -139,7 +139,6 @@ async function serve(req: Request, sock: Socket, ac: AbortController): Promise<v
   // while the user reads the output: take in the build's own writes (and anything else), so
   // the next request finds little to do
   await session.absorb().catch((e) => log(`absorbing changes failed: ${(e as Error).message}`))
-  if (process.env.AUTON_SERVER_DEBUG) log(`after taking in changes: ${session.cleanCount} targets clean`)
   scheduleIdle()
   lastUsed = Date.now()
   if (watcherFailed) shutdown('the watcher failed')
