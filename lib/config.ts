@@ -11,7 +11,7 @@
 import { readFileSync, existsSync, mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { join } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import { createHash } from 'node:crypto'
 import type { z as Z } from 'zod'
 import { writeAtomic } from './atomic.js'
@@ -160,4 +160,14 @@ export function config(): AutonConfig {
 
 export function setConfig(c: AutonConfig): void {
   ;(globalThis as { [CURRENT]?: AutonConfig })[CURRENT] = c
+}
+
+/**
+ * Directories a change in which never makes a build stale by itself: auton's own state, git's,
+ * the packages (an install is noticed another way) and the cache when it is inside the
+ * checkout. Watch mode and the build server's watcher both leave them out.
+ */
+export function ignoredDirs(root: string, cfg: AutonConfig): string[] {
+  const cache = resolve(root, cfg.cache.dir)
+  return [join(root, '.auton'), join(root, '.git'), join(root, 'node_modules'), ...(cache.startsWith(root + sep) ? [cache] : [])]
 }

@@ -19,7 +19,7 @@ import type { AutonConfig } from './config.js'
 import type { Emit } from './events.js'
 import type { Budget, RecipeContext, Usage } from './recipe.js'
 import type { Executor } from './executor.js'
-import { fullKeyOf, type Parts } from './key.js'
+import { fullKeyOf, hashedFiles, type Parts } from './key.js'
 import { readDepfile } from './depfile.js'
 import { createMasker, type Masker } from './mask.js'
 
@@ -200,11 +200,7 @@ function ensureDir(dir: string): void {
 /** The key's inputs and code whose content is not what the key was computed from any more. */
 function changedInputs(parts: Parts, root: string, state: State): string[] {
   const changed: string[] = []
-  for (const [k, h] of Object.entries(parts)) {
-    const kind = k.slice(0, k.indexOf(':'))
-    if (kind !== 'input' && kind !== 'code') continue
-    const p = k.slice(kind.length + 1)
-    if (p.startsWith('pkg:')) continue
+  for (const [p, h] of hashedFiles(parts)) {
     const abs = p.startsWith('/') ? p : join(root, p)
     if ((state.stat.rehash(abs) ?? '(missing)') !== h) changed.push(p)
   }

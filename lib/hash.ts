@@ -68,16 +68,9 @@ export class StatCache {
     return this.fresh.get(path)
   }
 
-  /** Forget the paths under a directory; true if there were any. */
-  invalidateUnder(dir: string): boolean {
-    let any = false
-    for (const p of this.fresh.keys()) {
-      if (p.startsWith(dir + '/')) {
-        this.invalidate(p)
-        any = true
-      }
-    }
-    return any
+  /** Forget the paths under a directory. */
+  invalidateUnder(dir: string): void {
+    for (const p of this.fresh.keys()) if (p.startsWith(dir + '/')) this.invalidate(p)
   }
 
   /**

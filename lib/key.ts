@@ -107,6 +107,19 @@ export function keyOf(parts: Parts, envValue: (name: string) => string | undefin
   return sha256(JSON.stringify([KEY_FORMAT, items]))
 }
 
+/**
+ * The files a key hashed, as its parts name them (relative to the root, or absolute) with the
+ * hash recorded: the inputs and the local code modules (a package counts by name@version).
+ */
+export function hashedFiles(parts: Parts): [path: string, hash: string][] {
+  const files: [string, string][] = []
+  for (const [k, h] of Object.entries(parts)) {
+    if (k.startsWith('input:')) files.push([k.slice(6), h])
+    else if (k.startsWith('code:') && !k.startsWith('code:pkg:')) files.push([k.slice(5), h])
+  }
+  return files
+}
+
 export function fullKeyOf(key: string, discovered: Record<string, string>): string {
   const names = Object.keys(discovered)
   if (names.length === 0) return key

@@ -29,7 +29,7 @@ import picomatch from 'picomatch'
 import { closure, type Graph } from './graph.js'
 import { dynamicSpecifiers, resolveSpecifier, staticSpecifiers } from './code-deps.js'
 import { State } from './state.js'
-import type { AutonConfig } from './config.js'
+import { ignoredDirs, type AutonConfig } from './config.js'
 import type { Loaded } from './load.js'
 import type { BuildEvent } from './events.js'
 
@@ -71,9 +71,7 @@ export async function watchBuild(o: WatchOptions): Promise<number> {
   const { root, say } = o
   let cfg = o.cfg
   let loaded = o.loaded
-  const ignoredRoots = () => ['node_modules', '.auton', '.git', relative(root, resolve(root, cfg.cache.dir))]
-    .filter((d) => d && !d.startsWith('..'))
-    .map((d) => join(root, d))
+  const ignoredRoots = () => ignoredDirs(root, cfg)
   let ws = watchSetOf(root, loaded, cfg, targetsOf(o.targets, loaded.graph))
 
   const ignored = (p: string): boolean => {

@@ -7,7 +7,8 @@ import type { SyncReply, WatchInit } from './watch-thread.js'
 export class Changes {
   private seq = 0
   private pending = new Map<number, (r: SyncReply) => void>()
-  private failed: string | undefined
+  /** Why the watcher cannot be relied on any more (the thread died, a sync went unanswered). */
+  broken: string | undefined
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (m: SyncReply | { ready: true }) => {
@@ -31,12 +32,9 @@ export class Changes {
   /** Every change made before this call (see watch-thread.ts); `doubt` when some may be missing. */
   sync(timeoutMs = 5000): Promise<SyncReply> {
     const id = ++this.seq
-    if (this.failed) return Promise.resolve({ id, changed: [], untrusted: [], dirsGone: [], doubt: this.failed })
+    if (this.broken) return Promise.resolve(inDoubt(id, this.broken))
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id)
-        resolve({ id, changed: [], untrusted: [], dirsGone: [], doubt: `the watcher did not answer within ${timeoutMs} ms` })
-      }, timeoutMs)
+      const timer = setTimeout(() => this.fail(`the watcher did not answer within ${timeoutMs} ms`), timeoutMs)
       this.pending.set(id, (r) => {
         clearTimeout(timer)
         resolve(r)
@@ -46,12 +44,10 @@ export class Changes {
   }
 
   private fail(why: string): void {
-    this.failed ??= why
-    for (const [id, done] of this.pending) done({ id, changed: [], untrusted: [], dirsGone: [], doubt: why })
+    this.broken ??= why
+    for (const [id, done] of this.pending) done(inDoubt(id, why))
     this.pending.clear()
   }
-
-  close(): Promise<number> {
-    return this.worker.terminate()
-  }
 }
+
+const inDoubt = (id: number, why: string): SyncReply => ({ id, changed: [], untrusted: [], dirsGone: [], doubt: why })

@@ -15,8 +15,8 @@ import { existsSync, rmSync, statSync } from 'node:fs'
 import kleur from 'kleur'
 import { main } from '../cli.js'
 import { Changes } from './changes.js'
-import { ignoredDirs, Session } from './session.js'
-import { loadConfig } from '../config.js'
+import { Session } from './session.js'
+import { ignoredDirs, loadConfig } from '../config.js'
 import type { Frame } from './client.cjs'
 
 interface Request {
@@ -39,7 +39,6 @@ let session: Session | undefined
 let sessionKey = ''
 let busy: Promise<void> = Promise.resolve()
 let lastUsed = Date.now()
-let watcherFailed = false
 let inFlight = false
 
 const server = createServer((sock) => {
@@ -129,7 +128,6 @@ async function serve(req: Request, sock: Socket, ac: AbortController): Promise<v
   }
   if (session.lastReset) {
     log(`session reset: ${session.lastReset}`)
-    if (session.lastReset.startsWith('the file watcher')) watcherFailed = /thread|did not answer/.test(session.lastReset)
     session.lastReset = undefined
   }
   send({ exit: ac.signal.aborted && code !== 0 ? 130 : code })
@@ -141,7 +139,7 @@ async function serve(req: Request, sock: Socket, ac: AbortController): Promise<v
   await session.absorb().catch((e) => log(`absorbing changes failed: ${(e as Error).message}`))
   scheduleIdle()
   lastUsed = Date.now()
-  if (watcherFailed) shutdown('the watcher failed')
+  if (changes.broken) shutdown(`the watcher failed: ${changes.broken}`)
 }
 
 /** A second after the last request: write what is only kept for the next process (the stat memo). */

@@ -26,9 +26,10 @@
 
 import { existsSync, statSync } from 'node:fs'
 import { dirname, join, normalize, resolve, sep } from 'node:path'
-import { loadConfig, type AutonConfig } from '../config.js'
+import { ignoredDirs, loadConfig, type AutonConfig } from '../config.js'
 import { loadAutonfile, type Loaded } from '../load.js'
 import { State } from '../state.js'
+import { hashedFiles } from '../key.js'
 import type { Graph } from '../graph.js'
 import type { TargetStatus } from '../events.js'
 import type { Changes } from './changes.js'
@@ -278,14 +279,9 @@ export class Session {
     if (!n.decl.recipe) return []
     const rec = this.st.records.get(name)
     if (!rec?.parts) return undefined
-    const paths: string[] = []
-    for (const k of Object.keys(rec.parts)) {
-      if (k.startsWith('tool:') || k.startsWith('code:pkg:')) return undefined
-      if (k.startsWith('input:')) paths.push(this.abs(k.slice(6)))
-      else if (k.startsWith('code:')) paths.push(this.abs(k.slice(5)))
-    }
-    for (const p of Object.keys(rec.discovered)) paths.push(this.abs(p))
-    for (const o of Object.keys(rec.outputs)) paths.push(this.abs(o))
+    // a tool identity is measured per build; a package's code is not watched
+    if (Object.keys(rec.parts).some((k) => k.startsWith('tool:') || k.startsWith('code:pkg:'))) return undefined
+    const paths = [...hashedFiles(rec.parts).map(([p]) => p), ...Object.keys(rec.discovered), ...Object.keys(rec.outputs)].map((p) => this.abs(p))
     return paths.every((p) => this.trusted(p)) ? paths : undefined
   }
 
@@ -354,9 +350,4 @@ function packagesId(root: string): FileId {
   return ['node_modules/.package-lock.json', 'node_modules/.modules.yaml', 'node_modules/.yarn-state.yml']
     .map((p) => fileId(join(root, p)))
     .join('|')
-}
-
-export function ignoredDirs(root: string, cfg: AutonConfig): string[] {
-  const cache = resolve(root, cfg.cache.dir)
-  return [join(root, '.auton'), join(root, '.git'), join(root, 'node_modules'), ...(cache.startsWith(root + sep) ? [cache] : [])]
 }
