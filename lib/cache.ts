@@ -1,16 +1,20 @@
 // cache.ts — the local content-addressed artifact cache (cache/ by default).
 //
-//   cache/cas/<aa>/<sha256>   blobs: file contents, named by their hash
-//   cache/ac/<key>.json       action records: key → the outputs it produced
-// Blobs are written before the action record that names them, each by write + rename,
-// so a record never points at a partial blob. Blobs are copies, never hard links to the
-// outputs: an output edited in place must not change what the cache restores it to.
+//   cache/ac.log              action records: key → the outputs it produced (action-log.ts),
+//                             each with the bytes of its output files of INLINE_MAX or less
+//   cache/cas/<aa>/<sha256>   blobs: the contents of larger output files, named by their hash
+// A blob is written before the record that names it, by write + rename, so a record never
+// points at a partial blob. Small files travel inside their record because a new file per
+// output (and one per record) cost more than a small recipe itself (action-log.ts says why).
+// Blobs are copies, never hard links to the outputs: an output edited in place must not change
+// what the cache restores it to.
 // Restores re-hash what they read and refuse (and delete) a blob whose content does not
-// match its name. The layout mirrors the Bazel HTTP cache protocol (/ac/, /cas/) so a
-// remote cache can mirror it one to one.
+// match its name. The remote cache speaks the Bazel HTTP cache protocol (/ac/, /cas/): there
+// every blob is its own entry, whatever its size (remote-cache.ts).
 // With a signing key ([cache] sign_key_env, see signing.ts) every record written is signed,
 // and a record read whose signature does not verify is refused: counted in `refused`,
-// warned about once, and treated as a miss, so its target rebuilds and overwrites it.
+// warned about once, and treated as a miss, so its target rebuilds and overwrites it. The
+// signature covers the record (its blobs' hashes), and inline bytes are checked against those.
 
 import {
   chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync,
@@ -18,6 +22,7 @@ import {
 import { dirname, join, resolve } from 'node:path'
 import { listTree, sha256 } from './hash.js'
 import { writeAtomic } from './atomic.js'
+import { ActionLog } from './action-log.js'
 import { signRecord, verifyRecord, signingKey } from './signing.js'
 import type { AutonConfig } from './config.js'
 import type { Emit } from './events.js'
@@ -57,6 +62,17 @@ export interface RemoteCache {
   readonly refused?: number
 }
 
+/** Output files of this size or less are kept inside their action record, not as a blob file. */
+export const INLINE_MAX = 64 * 1024
+
+/** What one line of the action log holds: the record, and the bytes of its small files (base64 by sha256). */
+interface StoredAction {
+  rec: ActionRecord
+  inline?: Record<string, string>
+  /** When it was written (ms): prune drops the oldest first. */
+  at?: number
+}
+
 export interface LocalCacheOptions {
   /** Team key: sign every record written, refuse every record read that it does not verify. */
   signKey?: Buffer
@@ -73,9 +89,17 @@ export class LocalCache {
   /** Action records refused during this process: unsigned or a signature that does not verify. */
   refused = 0
   private readonly signKey?: Buffer
+  private readonly log: ActionLog
+  /** Small blobs handed to putBlob that no record stored by this instance holds yet, by sha256. */
+  private readonly pending = new Map<string, Buffer>()
+  /** The key of a record that holds a small blob inline, for each one this instance read or stored. */
+  private readonly inlineIn = new Map<string, string>()
+  /** The record last read or stored: its blobs are read without parsing its line again. */
+  private last?: { key: string; stored: StoredAction }
 
   constructor(readonly dir: string, private readonly opts: LocalCacheOptions = {}) {
     this.signKey = opts.signKey
+    this.log = new ActionLog(join(dir, 'ac.log'))
   }
 
   /** True when records are signed and verified. */
@@ -87,15 +111,19 @@ export class LocalCache {
     return join(this.dir, 'cas', sha.slice(0, 2), sha)
   }
 
-  private acPath(key: string): string {
-    return join(this.dir, 'ac', `${key}.json`)
-  }
-
   hasBlob(sha: string): boolean {
-    return existsSync(this.blobPath(sha))
+    return this.pending.has(sha) || this.inlineIn.has(sha) || existsSync(this.blobPath(sha))
   }
 
   readBlob(sha: string): Buffer | undefined {
+    const mem = this.pending.get(sha) ?? this.inlined(sha)
+    if (mem) {
+      if (sha256(mem) === sha) return mem
+      this.pending.delete(sha)
+      this.inlineIn.delete(sha)
+      this.corrupt++
+      return undefined
+    }
     const p = this.blobPath(sha)
     if (!existsSync(p)) return undefined
     const data = readFileSync(p)
@@ -107,7 +135,7 @@ export class LocalCache {
     return data
   }
 
-  /** Directories this process made or found (cas/<aa>, ac): one mkdir each, not one per file. */
+  /** Directories this process made or found (cas/<aa>): one mkdir each, not one per file. */
   private made = new Set<string>()
 
   /** writeAtomic into a directory of the cache, made on first use. */
@@ -126,8 +154,15 @@ export class LocalCache {
     }
   }
 
-  /** Store a blob (verified by the caller or hashed here). */
+  /**
+   * Store a blob (verified by the caller or hashed here): a small one goes into the next
+   * record that names it, a larger one into cas/.
+   */
   putBlob(sha: string, data: Buffer): void {
+    if (data.length <= INLINE_MAX) {
+      this.pending.set(sha, data)
+      return
+    }
     const p = this.blobPath(sha)
     if (existsSync(p)) return
     this.write(p, data, 0o444)
@@ -136,7 +171,7 @@ export class LocalCache {
   /**
    * The action record for key, or undefined on a miss. With a signing key, a record whose
    * signature does not verify is refused: counted, one warning naming `target` (or the key),
-   * and undefined. The refused file is kept (the rebuild overwrites it with a signed one).
+   * and undefined. The refused line is kept (the rebuild appends a signed one after it).
    */
   getAction(key: string, target?: string): ActionRecord | undefined {
     const rec = this.readRecord(key)
@@ -153,22 +188,41 @@ export class LocalCache {
     return undefined
   }
 
-  /** The record as stored, unverified (for pruning and inspection). */
+  /** The record as stored, unverified (for pruning and inspection); its small blobs become readable. */
   readRecord(key: string): ActionRecord | undefined {
-    const p = this.acPath(key)
-    if (!existsSync(p)) return undefined
-    try {
-      return JSON.parse(readFileSync(p, 'utf8')) as ActionRecord
-    } catch {
-      rmSync(p, { force: true })
-      return undefined
-    }
+    const stored = parseStored(this.log.get(key))
+    if (!stored) return undefined
+    this.remember(key, stored)
+    return stored.rec
   }
 
-  /** Store a record, signed when a key is configured (unsigned otherwise). */
+  /** Store a record, signed when a key is configured (unsigned otherwise), with its small blobs. */
   putAction(rec: ActionRecord): void {
     const { sig: _unverified, ...plain } = rec
-    this.write(this.acPath(rec.key), JSON.stringify(this.signKey ? signRecord(plain, this.signKey) : plain))
+    const signed = this.signKey ? signRecord(plain, this.signKey) : plain
+    const inline: Record<string, string> = {}
+    for (const o of rec.outputs) for (const f of o.files) {
+      const data = this.pending.get(f.sha256) ?? this.inlined(f.sha256)
+      if (data) inline[f.sha256] = data.toString('base64')
+    }
+    const stored: StoredAction = { rec: signed, inline, at: Date.now() }
+    this.log.put(rec.key, JSON.stringify(stored))
+    for (const sha of Object.keys(inline)) this.pending.delete(sha)
+    this.remember(rec.key, stored)
+  }
+
+  private remember(key: string, stored: StoredAction): void {
+    for (const sha of Object.keys(stored.inline ?? {})) this.inlineIn.set(sha, key)
+    this.last = { key, stored }
+  }
+
+  /** A small blob from the record that holds it (read again from the log unless it is the last one). */
+  private inlined(sha: string): Buffer | undefined {
+    const key = this.inlineIn.get(sha)
+    if (key === undefined) return undefined
+    const stored = this.last?.key === key ? this.last.stored : parseStored(this.log.get(key))
+    const b64 = stored?.inline?.[sha]
+    return b64 === undefined ? undefined : Buffer.from(b64, 'base64')
   }
 
   /** Copy a target's outputs into the cache and describe them. */
@@ -207,45 +261,79 @@ export class LocalCache {
         blobs.set(f.sha256, data)
       }
     }
-    for (const [sha] of blobs) touch(this.blobPath(sha))
+    for (const [sha] of blobs) if (!this.pending.has(sha) && !this.inlineIn.has(sha)) touch(this.blobPath(sha))
     writeOutputs(root, rec, (sha) => blobs.get(sha)!)
     return true
   }
 
   stats(): { blobs: number; bytes: number; actions: number } {
-    let blobs = 0
-    let bytes = 0
+    const shas = new Set<string>()
+    let bytes = this.log.size()
     for (const f of walk(join(this.dir, 'cas'))) {
-      blobs++
+      shas.add(f.path.slice(f.path.lastIndexOf('/') + 1))
       bytes += f.size
     }
-    const actions = existsSync(join(this.dir, 'ac')) ? readdirSync(join(this.dir, 'ac')).length : 0
-    return { blobs, bytes, actions }
+    const entries = this.log.entries()
+    for (const [, json] of entries) for (const sha of Object.keys(parseStored(json)?.inline ?? {})) shas.add(sha)
+    return { blobs: shas.size, bytes, actions: entries.length }
   }
 
-  /** Delete least recently used blobs until the cache is at most maxBytes; drop records that lost a blob. */
+  /**
+   * Shrink the cache to at most maxBytes: the least recently used blob files (a restore
+   * touches them) and the oldest records go first; a record that lost a blob goes too.
+   * The action log is rewritten with the latest record of each key left.
+   */
   prune(maxBytes: number): { removedBlobs: number; removedActions: number; bytes: number } {
-    const files = [...walk(join(this.dir, 'cas'))].sort((a, b) => a.mtimeMs - b.mtimeMs)
-    let total = files.reduce((s, f) => s + f.size, 0)
-    let removedBlobs = 0
-    for (const f of files) {
+    type Item = { at: number; size: number; drop: () => void }
+    const lineBytes = (e: { key: string; json: string }) => e.key.length + 19 + Buffer.byteLength(e.json)
+    const blobFiles = [...walk(join(this.dir, 'cas'))]
+    const present = new Set(blobFiles.map((f) => f.path.slice(f.path.lastIndexOf('/') + 1)))
+    const all = this.log.entries().map(([key, json]) => ({ key, json, stored: parseStored(json), live: true }))
+    const entries = all.filter((e) => e.stored)
+    const inlineOf = (e: (typeof entries)[number]) => Object.keys(e.stored!.inline ?? {})
+    const items: Item[] = [
+      ...blobFiles.map((f) => ({
+        at: f.mtimeMs, size: f.size,
+        drop: () => {
+          rmSync(f.path, { force: true })
+          present.delete(f.path.slice(f.path.lastIndexOf('/') + 1))
+        },
+      })),
+      ...entries.map((e) => ({ at: e.stored!.at ?? 0, size: lineBytes(e), drop: () => (e.live = false) })),
+    ].sort((a, b) => a.at - b.at)
+    let total = items.reduce((s, i) => s + i.size, 0)
+    for (const i of items) {
       if (total <= maxBytes) break
-      rmSync(f.path, { force: true })
-      total -= f.size
-      removedBlobs++
+      i.drop()
+      total -= i.size
     }
-    let removedActions = 0
-    const acDir = join(this.dir, 'ac')
-    if (existsSync(acDir)) {
-      for (const name of readdirSync(acDir)) {
-        const rec = this.readRecord(name.replace(/\.json$/, ''))
-        if (!rec || rec.outputs.some((o) => o.files.some((f) => !this.hasBlob(f.sha256)))) {
-          rmSync(join(acDir, name), { force: true })
-          removedActions++
-        }
+    // a record whose blob file is gone cannot restore
+    for (const e of entries) {
+      if (!e.live) continue
+      const inline = new Set(inlineOf(e))
+      if (e.stored!.rec.outputs.some((o) => o.files.some((f) => !inline.has(f.sha256) && !present.has(f.sha256)))) {
+        e.live = false
       }
     }
-    return { removedBlobs, removedActions, bytes: total }
+    const kept = entries.filter((e) => e.live)
+    const gone = entries.filter((e) => !e.live)
+    const keptInline = new Set(kept.flatMap(inlineOf))
+    const removedBlobs = blobFiles.length - present.size + new Set(gone.flatMap(inlineOf).filter((s) => !keptInline.has(s) && !present.has(s))).size
+    if (kept.length) this.log.rewrite(kept.map((e) => [e.key, e.json]), (file, data) => writeAtomic(file, data))
+    else this.log.rewrite([], (file) => rmSync(file, { force: true }))
+    const blobBytes = blobFiles.filter((f) => present.has(f.path.slice(f.path.lastIndexOf('/') + 1))).reduce((s, f) => s + f.size, 0)
+    return { removedBlobs, removedActions: all.length - kept.length, bytes: blobBytes + this.log.size() }
+  }
+}
+
+/** The stored form of one action log line, or undefined when it is not one. */
+function parseStored(json: string | undefined): StoredAction | undefined {
+  if (json === undefined) return undefined
+  try {
+    const s = JSON.parse(json) as StoredAction
+    return s && typeof s === 'object' && s.rec && Array.isArray(s.rec.outputs) ? s : undefined
+  } catch {
+    return undefined
   }
 }
 

@@ -22,11 +22,15 @@ export interface RestoreRequest {
   emit: Emit
 }
 
-/** Ask the remote cache for the key (it fetches the record and blobs into the local cache). */
+/**
+ * Ask the remote cache for the key (it fetches the record's blobs into the local cache); once
+ * restored, the record is stored locally too, so the next restore needs no network.
+ */
 export async function restoreRemote(n: Node, remote: RemoteCache, c: RebuildContext, r: RestoreRequest): Promise<boolean> {
   const action = await remote.fetch(r.key, r.cache, n.name)
-  if (!action || !discoveredMatch(action, c)) return false
-  return restoreAction(n, action, r)
+  if (!action || !discoveredMatch(action, c) || !restoreAction(n, action, r)) return false
+  r.cache.putAction(action)
+  return true
 }
 
 /** Write `action`'s outputs from the local cache (the rebuilder found it there, or the remote fetched it). */

@@ -3,7 +3,7 @@
 // Whoever can write to a shared cache can otherwise put bytes into every build that reads
 // it: blobs are checked against their names, but a record says which blob is which output,
 // and nothing checked who wrote the record. With `[cache] sign_key_env = "NAME"` every
-// action record auton writes (local cache/ac/ and the remote /ac/) carries
+// action record auton writes (local cache/ac.log and the remote /ac/) carries
 //
 //   sig = "hmac-sha256:" + hex(HMAC-SHA256(key, "auton action record v1\n" + canonical(record)))
 //

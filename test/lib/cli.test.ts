@@ -124,7 +124,7 @@ cmds('explain: a param change', async () => {
 cmds('cache stats, then prune --max-size: a pruned cache no longer restores', async () => {
   const stats = await p.run(['cache', 'stats'])
   assert.is(stats.code, 0, show(stats))
-  const m = /(\d+) actions, (\d+) blobs, (\d+) B/.exec(stats.stdout)
+  const m = /(\d+) actions, (\d+) blobs, ([\d.]+) (B|KiB)/.exec(stats.stdout)
   assert.ok(m, stats.stdout)
   assert.ok(Number(m![1]) >= 2 && Number(m![2]) >= 2 && Number(m![3]) > 0, stats.stdout)
   const keep = await p.run(['cache', 'prune', '--max-size', '1G'])

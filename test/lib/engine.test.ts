@@ -3,7 +3,7 @@
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { readdirSync, existsSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { Project, show } from '../helpers/project.js'
 
 // ── the minimal autonfile from the issue, verbatim ───────────────────────────────────
@@ -225,8 +225,7 @@ target('m', { outputs: ['out/m.txt', 'out/n.txt'], run: sh\`echo run >> runs.log
     const ev = r.events.find((e) => e.type === 'target' && e.name === 'm')!
     assert.match(String(ev.error), "did not produce 'out/m.txt'")
     assert.not.ok(p.exists('out/n.txt'), 'the output it did make is removed')
-    const acDir = p.path('cache/ac')
-    assert.ok(!existsSync(acDir) || readdirSync(acDir).length === 0, 'nothing in the cache')
+    assert.not.ok(existsSync(p.path('cache/ac.log')), 'nothing in the cache')
     const again = await p.build('m')
     assert.is(again.status.get('m'), 'failed')
     assert.is(p.read('runs.log'), 'run\nrun\n', 'the second build ran it again')
@@ -304,7 +303,9 @@ cache('after auton clean, outputs are restored from the cache, not rebuilt', asy
 })
 
 cache('a corrupt cache blob is detected: restore refused, target rebuilt correctly', async () => {
-  const p = new Project({ 'autonfile.ts': MINIMAL, 'src/a.txt': 'alpha\n', 'src/b.txt': 'beta\n' })
+  // 'big' is over INLINE_MAX, so its bytes are a blob file in cache/cas/
+  const big = 'alpha\n'.repeat(20_000)
+  const p = new Project({ 'autonfile.ts': MINIMAL, 'src/a.txt': big, 'src/b.txt': 'beta\n' })
   try {
     assert.is((await p.build('count')).code, 0)
     const { createHash } = await import('node:crypto')
@@ -313,17 +314,38 @@ cache('a corrupt cache blob is detected: restore refused, target rebuilt correct
     assert.ok(p.exists(blob), 'the output is stored by its content hash')
     const { chmodSync } = await import('node:fs')
     chmodSync(p.path(blob), 0o644)
-    p.write(blob, 'alpha\nBETA\n') // same size class, wrong content
+    p.write(blob, big.replace('alpha', 'ALPHA') + 'beta\n') // same size, wrong content
     assert.is((await p.run(['clean'])).code, 0)
     const r = await p.build('count')
     assert.is(r.code, 0, show(r))
     assert.is(r.status.get('words.txt'), 'ran', show(r))
-    assert.is(p.read('out/words.txt'), 'alpha\nbeta\n')
+    assert.is(r.status.get('count'), 'restored', 'its small output comes from the action log')
+    assert.is(p.read('out/words.txt'), big + 'beta\n')
     const warn = r.events.find((e) => e.type === 'warning')
     assert.ok(warn, 'the corruption is reported')
     assert.match(String(warn!.message), 'corrupt')
     // the rebuild stored a good blob again
     assert.is(createHash('sha256').update(p.read(blob)).digest('hex'), sha)
+  } finally {
+    p.remove()
+  }
+})
+
+cache('a damaged action log: the damaged record is a miss, every other record still restores', async () => {
+  const p = new Project({ 'autonfile.ts': MINIMAL, 'src/a.txt': 'alpha\n', 'src/b.txt': 'beta\n' })
+  try {
+    assert.is((await p.build('count')).code, 0)
+    const log = p.read('cache/ac.log')
+    const inline = Buffer.from('alpha\nbeta\n').toString('base64')
+    assert.ok(log.includes(inline), "words.txt's bytes are inline in its record")
+    // flip the small output's bytes inside its line: the line's check no longer holds
+    p.write('cache/ac.log', log.replace(inline, Buffer.from('alpha\nBETA\n').toString('base64')))
+    assert.is((await p.run(['clean'])).code, 0)
+    const r = await p.build('count')
+    assert.is(r.code, 0, show(r))
+    assert.is(r.status.get('words.txt'), 'ran', show(r))
+    assert.is(r.status.get('count'), 'restored', show(r))
+    assert.is(p.read('out/words.txt'), 'alpha\nbeta\n')
   } finally {
     p.remove()
   }
@@ -380,7 +402,7 @@ cache('--no-cache neither stores nor restores', async () => {
   const p = new Project({ 'autonfile.ts': MINIMAL, 'src/a.txt': 'a\n', 'src/b.txt': 'b\n' })
   try {
     assert.is((await p.build('--no-cache', 'count')).code, 0)
-    assert.not.ok(p.exists('cache/ac'))
+    assert.not.ok(p.exists('cache/ac.log'))
   } finally {
     p.remove()
   }

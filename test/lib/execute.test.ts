@@ -2,7 +2,7 @@
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { Project, show } from '../helpers/project.js'
 
 const test = suite('execute')
@@ -22,7 +22,7 @@ target('o', { inputs: ['src/in.txt', 'edit.sh'], outputs: ['out/o.txt'], run: sh
     const warning = r.events.find((e) => e.type === 'warning')
     assert.match(String(warning?.message), "'src/in.txt' changed while its recipe ran", show(r))
     assert.is(r.summary?.unrecorded, 1)
-    assert.not.ok(existsSync(p.path('cache/ac')) && readdirSync(p.path('cache/ac')).length > 0, 'nothing cached')
+    assert.not.ok(existsSync(p.path('cache/ac.log')), 'nothing cached')
     p.write('src/in.txt', 'original\n') // revert
     p.write('edit.sh', 'cat src/in.txt > out/o.txt\n')
     const again = await p.build('o')

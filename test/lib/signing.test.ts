@@ -3,11 +3,12 @@
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { signRecord, verifyRecord, signingBytes, signingKey } from '../../lib/signing.js'
 import { LocalCache, type ActionRecord } from '../../lib/cache.js'
+import { ActionLog } from '../../lib/action-log.js'
 import type { BuildEvent } from '../../lib/events.js'
 import type { AutonConfig } from '../../lib/config.js'
 
@@ -91,6 +92,11 @@ t('signingKey reads the variable sign_key_env names; unset means no key', () => 
 
 const lc = suite('LocalCache with a signing key')
 
+/** The record stored under key in the cache at dir, as on disk. */
+const onDiskAt = (dir: string, key: string) => JSON.parse(new ActionLog(join(dir, 'ac.log')).get(key)!).rec
+/** What someone with write access to the cache can do: append a well-formed line of their own. */
+const forge = (dir: string, key: string, rec: unknown) => new ActionLog(join(dir, 'ac.log')).put(key, JSON.stringify({ rec }))
+
 const withCache = (fn: (dir: string, warnings: string[], mk: (key?: Buffer) => LocalCache) => void) => () => {
   const dir = mkdtempSync(join(tmpdir(), 'auton-sign-'))
   const warnings: string[] = []
@@ -105,9 +111,9 @@ const withCache = (fn: (dir: string, warnings: string[], mk: (key?: Buffer) => L
 lc('records are written signed and read back verified', withCache((dir, warnings, mk) => {
   const c = mk(KEY)
   c.putAction(record())
-  const onDisk = JSON.parse(readFileSync(join(dir, 'ac', `${'k'.repeat(64)}.json`), 'utf8'))
+  const onDisk = onDiskAt(dir, 'k'.repeat(64))
   assert.is(verifyRecord(onDisk, KEY), 'ok')
-  assert.not.ok(readFileSync(join(dir, 'ac', `${'k'.repeat(64)}.json`), 'utf8').includes(KEY.toString()))
+  assert.not.ok(readFileSync(join(dir, 'ac.log'), 'utf8').includes(KEY.toString()))
   assert.equal(c.getAction('k'.repeat(64), 'xx')?.outputs, record().outputs)
   assert.is(c.refused, 0)
   assert.equal(warnings, [])
@@ -116,11 +122,10 @@ lc('records are written signed and read back verified', withCache((dir, warnings
 lc('a forged record is refused once, counted, and named by its target', withCache((dir, warnings, mk) => {
   const c = mk(KEY)
   c.putAction(record())
-  const file = join(dir, 'ac', `${'k'.repeat(64)}.json`)
-  const forged = JSON.parse(readFileSync(file, 'utf8'))
+  const forged = onDiskAt(dir, 'k'.repeat(64))
   forged.outputs[0].files[0].sha256 = B
   forged.outputs[0].hash = B
-  writeFileSync(file, JSON.stringify(forged))
+  forge(dir, 'k'.repeat(64), forged)
   assert.is(c.getAction('k'.repeat(64), 'out/xx.txt'), undefined)
   assert.is(c.refused, 1)
   assert.is(warnings.length, 1)
@@ -137,7 +142,7 @@ lc('a validly signed record copied under another key is refused', withCache((dir
   const c = mk(KEY)
   c.putAction(record())
   const other = 'f'.repeat(64)
-  writeFileSync(join(dir, 'ac', `${other}.json`), readFileSync(join(dir, 'ac', `${'k'.repeat(64)}.json`)))
+  forge(dir, other, onDiskAt(dir, 'k'.repeat(64)))
   assert.is(c.getAction(other, 'victim'), undefined)
   assert.match(warnings[0], /'victim'.*its key does not match/)
 }))
@@ -145,10 +150,9 @@ lc('a validly signed record copied under another key is refused', withCache((dir
 lc('without a key: written unsigned, and every record trusted as before', withCache((dir, warnings, mk) => {
   const plain = mk(undefined)
   plain.putAction(signRecord(record(), KEY)) // a signature it cannot check is not kept
-  const onDisk = JSON.parse(readFileSync(join(dir, 'ac', readdirSync(join(dir, 'ac'))[0]), 'utf8'))
-  assert.is(onDisk.sig, undefined)
+  assert.is(onDiskAt(dir, 'k'.repeat(64)).sig, undefined)
   const forged = { ...record(), outputs: [{ ...record().outputs[0], path: 'out/other.txt' }] }
-  writeFileSync(join(dir, 'ac', `${'k'.repeat(64)}.json`), JSON.stringify(forged))
+  forge(dir, 'k'.repeat(64), forged)
   assert.is(plain.getAction('k'.repeat(64))?.outputs[0].path, 'out/other.txt', 'trusted: nothing to check it with')
   assert.is(plain.refused, 0)
   assert.equal(warnings, [])
