@@ -68,6 +68,38 @@ test('text and environment travel byte for byte (counted payloads, multibyte, qu
   assert.is(after.c.log, 'echo "$__c" "${__s-unset}" unset\n')
 })
 
+test('each command gets exactly its own locale variables, whichever worker runs it', async () => {
+  // workers start in the locale of their first command; the others set or unset the difference
+  const show = `{ env | grep -E '^(LANG|LC_)' || true; } | sort | tr '\\n' ' '; x=é; echo "len=\${#x}"`
+  const envs: Record<string, string>[] = [
+    { PATH: process.env.PATH!, LANG: 'C.UTF-8' },
+    { PATH: process.env.PATH!, LC_ALL: 'C' },
+    { PATH: process.env.PATH! },
+    { PATH: process.env.PATH!, LANG: 'C', LC_CTYPE: 'C.UTF-8' },
+  ]
+  const want = ['LANG=C.UTF-8 len=1\n', 'LC_ALL=C len=2\n', 'len=2\n', 'LANG=C LC_CTYPE=C.UTF-8 len=1\n']
+  for (let round = 0; round < 3; round++) {
+    const runs = [...envs, ...envs.reverse()].map((env) => {
+      const { r, c } = ctx()
+      r.env = env
+      return runShell(show, r).then(() => c.log)
+    })
+    envs.reverse()
+    const got = await Promise.all(runs)
+    assert.equal(got, [...want, ...[...want].reverse()], `round ${round}`)
+  }
+  // a locale no idle worker has: the worker last used (LANG=C.UTF-8) runs it and must undo its own
+  const one = async (env: Record<string, string>) => {
+    const { r, c } = ctx()
+    r.env = { PATH: process.env.PATH!, ...env }
+    await runShell(show, r)
+    return c.log
+  }
+  assert.is(await one({ LANG: 'C.UTF-8' }), 'LANG=C.UTF-8 len=1\n')
+  assert.is(await one({ LC_NUMERIC: 'C.utf8' }), 'LC_NUMERIC=C.utf8 len=2\n')
+  assert.is(await one({ LANG: 'POSIX' }), 'LANG=POSIX len=2\n')
+})
+
 test('one simple command runs as exec (same output and status); anything else as written', async () => {
   for (const t of ['cat a b > out', "cat 'a b; c' >out 2>&1", './run.sh --flag=1 <in', 'gcc -c x.c -o x.o\n']) assert.ok(execable(t), t)
   for (const t of ['echo hi', 'CC=gcc make', 'a && b', 'cat $X', 'cat <<EOF', '-x', 'cat a | b', 'time cat', 'cat *.txt', 'f; g', 'cat "a"', '{ cat; }', 'cat a # c'])
