@@ -4,7 +4,8 @@
 //                               [--shapes wide,1%] [--auton DIR] [--write]
 //
 // For each N, shape and tool, in a fresh temp dir: full build (-j2) from nothing, no-op,
-// one source edited (new content), one source touched (same content). Medians over reps.
+// one source edited (new content), one source touched (same content). Medians over reps; the
+// tools take turns within each phase, rep by rep.
 // Each row also says how many targets ran, checked against what the graph says must run.
 // --write puts the table into bench/engine/README.md (between the RESULTS markers).
 
@@ -84,34 +85,51 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
-function measure(tool: Tool, shape: Shape): Row[] {
-  const dir = mkdtempSync(join(tmpdir(), `bench-${tool}-`))
-  emitProject(tool, shape, dir, autonRoot)
-  const src = join(dir, shape.sources[0])
+/**
+ * Every phase of every tool on one graph, each tool in a directory of its own. The tools take
+ * turns rep by rep (auton, ninja, make, auton, ninja, make, ...), so a slow minute of a shared
+ * machine lands on all of them rather than on whichever tool ran then.
+ */
+function measure(tools: Tool[], shape: Shape): Row[] {
+  const dirs = new Map<Tool, string>()
+  for (const tool of tools) {
+    const dir = mkdtempSync(join(tmpdir(), `bench-${tool}-`))
+    emitProject(tool, shape, dir, autonRoot)
+    dirs.set(tool, dir)
+  }
   const rows: Row[] = []
-  const phase = (p: Phase, k: number, expect: number, before: () => void) => {
-    const runs: { s: number; ran: number }[] = []
+  const edits = new Map<Tool, number>(tools.map((t) => [t, 0]))
+  const phase = (p: Phase, k: number, expect: (tool: Tool) => number, before: (tool: Tool, dir: string) => void) => {
+    const runs = new Map<Tool, { s: number; ran: number }[]>(tools.map((t) => [t, []]))
     for (let i = 0; i < k; i++) {
-      before()
-      runs.push(timeBuild(tool, dir))
+      for (const tool of tools) {
+        before(tool, dirs.get(tool)!)
+        runs.get(tool)!.push(timeBuild(tool, dirs.get(tool)!))
+      }
     }
-    const ran = runs.map((r) => r.ran)
-    rows.push({ n: shape.n, shape: shape.name, reach: shape.reach, tool, phase: p, s: median(runs.map((r) => r.s)), ran: Math.max(...ran), expect })
-    process.stderr.write(`  ${tool.padEnd(11)} ${p.padEnd(5)} ${median(runs.map((r) => r.s)).toFixed(3)}s ran=${ran.join('/')}\n`)
+    for (const tool of tools) {
+      const r = runs.get(tool)!
+      const ran = r.map((x) => x.ran)
+      const s = median(r.map((x) => x.s))
+      rows.push({ n: shape.n, shape: shape.name, reach: shape.reach, tool, phase: p, s, ran: Math.max(...ran), expect: expect(tool) })
+      process.stderr.write(`  ${tool.padEnd(11)} ${p.padEnd(5)} ${s.toFixed(3)}s ran=${ran.join('/')}\n`)
+    }
   }
   try {
-    phase('full', fullReps, shape.n, () => clean(tool, dir))
-    phase('no-op', reps, 0, () => {})
-    let edits = 0
-    phase('edit', reps, shape.reach, () => appendFileSync(src, `edit ${++edits}\n`))
+    phase('full', fullReps, () => shape.n, (tool, dir) => clean(tool, dir))
+    phase('no-op', reps, () => 0, () => {})
+    phase('edit', reps, () => shape.reach, (tool, dir) => {
+      edits.set(tool, edits.get(tool)! + 1)
+      appendFileSync(join(dir, shape.sources[0]), `edit ${edits.get(tool)}\n`)
+    })
     // a touch: new mtime, same bytes (make and ninja rebuild the reach, a content hash nothing;
     // Snakemake 7 records input mtimes and decides for itself, so its count is not checked)
-    phase('touch', reps, tool.startsWith('auton') ? 0 : tool === 'snakemake' ? NaN : shape.reach, () => {
+    phase('touch', reps, (tool) => (tool.startsWith('auton') ? 0 : tool === 'snakemake' ? NaN : shape.reach), (_tool, dir) => {
       const t = new Date()
-      utimesSync(src, t, t)
+      utimesSync(join(dir, shape.sources[0]), t, t)
     })
   } finally {
-    rmSync(dir, { recursive: true, force: true })
+    for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true })
   }
   return rows
 }
@@ -134,10 +152,7 @@ for (const n of sizes) {
   for (const shapeName of shapes) {
     const shape = makeShape(shapeName, n)
     process.stderr.write(`N=${shape.n} shape=${shape.name} (an edit reaches ${shape.reach} targets, ${pct(shape.reach / shape.n)})\n`)
-    for (const tool of tools) {
-      if (tool === 'snakemake' && n > SNAKEMAKE_MAX) continue
-      all.push(...measure(tool, shape))
-    }
+    all.push(...measure(tools.filter((t) => t !== 'snakemake' || n <= SNAKEMAKE_MAX), shape))
   }
 }
 
