@@ -67,10 +67,19 @@ const TOOLS: Record<Tool, { cmd: string[]; clean: string[]; ran: (out: string) =
   },
 }
 
+/**
+ * NODE_EXTRA_CA_CERTS makes every Node process parse that CA bundle before it runs a line
+ * (this sandbox sets it: `node -e 0` took 80 ms with it, 30 ms without). It taxes Node's
+ * start-up, not a build tool's design, so every tool runs without it, as on a machine that
+ * does not set it; the header says when it was set.
+ */
+const caCerts = process.env.NODE_EXTRA_CA_CERTS
+const benchEnv: NodeJS.ProcessEnv = { ...process.env, CI: '1', NODE_EXTRA_CA_CERTS: undefined }
+
 function timeBuild(tool: Tool, dir: string): { s: number; ran: number } {
   const [bin, ...args] = TOOLS[tool].cmd
   const t0 = performance.now()
-  const r = spawnSync(bin, args, { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, CI: '1', ...TOOLS[tool].env } })
+  const r = spawnSync(bin, args, { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...benchEnv, ...TOOLS[tool].env } })
   const s = (performance.now() - t0) / 1000
   if (r.status !== 0) throw new Error(`${tool} failed in ${dir} (exit ${r.status}):\n${(r.stdout + r.stderr).slice(-2000)}`)
   return { s, ran: TOOLS[tool].ran(r.stdout + r.stderr) }
@@ -139,7 +148,7 @@ function nodeStartup(): number {
   const xs: number[] = []
   for (let i = 0; i < 11; i++) {
     const t0 = performance.now()
-    spawnSync(process.execPath, ['-e', '0'])
+    spawnSync(process.execPath, ['-e', '0'], { env: benchEnv })
     xs.push((performance.now() - t0) / 1000)
   }
   return median(xs)
@@ -167,7 +176,8 @@ const header = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, load average at start ${loadavg()[0].toFixed(1)} ` +
     `(the cores were shared with other jobs: absolute times are noisy, ratios measured in the same run less so)`,
   `Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; total bench time ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
-    `medians over ${reps} reps (full build: ${fullReps}); \`node -e 0\` ${(nodeS * 1000).toFixed(1)} ms (median of 11, before and after)`,
+    `medians over ${reps} reps (full build: ${fullReps}); \`node -e 0\` ${(nodeS * 1000).toFixed(1)} ms (median of 11, before and after)` +
+    (caCerts ? '; NODE_EXTRA_CA_CERTS was set and is unset for every tool (see run.ts)' : ''),
 ].join('  \n')
 console.log(`${header}\n\n${table}`)
 if (values.write) {
