@@ -2,8 +2,8 @@
 //
 // Why one file: creating a file costs an inode, and on ext4 inode allocation contends with
 // the recipes' own output files (~1 ms of system time per new file beside two `cat > file`
-// loops, against ~13 µs per append). A file per record, and one per blob, made the cache of
-// a 10,000-target build of `cat`s cost more system time than the commands it ran.
+// loops, against ~13 µs per append). With a file per record and one per blob, auton's process
+// spent 8–17 s of system time in a 10,000-target build of `cat`s; with this log, 1.2–1.8 s.
 //
 // Format (cache/ac.log): one record per line, each line preceded by a newline of its own,
 //
