@@ -49,7 +49,7 @@ export class ActionLog {
   /** Append json under key (one write(2)). */
   put(key: string, json: string): void {
     if (!/^[0-9a-zA-Z_-]+$/.test(key)) throw new Error(`action log: not a key: ${key}`)
-    const line = `\n${key} ${check(json)} ${json}\n`
+    const line = lineOf(key, json)
     try {
       appendFileSync(this.file, line)
     } catch (e) {
@@ -76,7 +76,7 @@ export class ActionLog {
 
   /** Replace the file with exactly these records (write + rename). */
   rewrite(entries: [string, string][], write: (file: string, data: string) => void): void {
-    write(this.file, entries.map(([k, j]) => `\n${k} ${check(j)} ${j}\n`).join(''))
+    write(this.file, entries.map(([k, j]) => lineOf(k, j)).join(''))
     indexes.delete(this.file)
   }
 
@@ -151,6 +151,16 @@ function indexLines(ix: Index, tail: Buffer): void {
     start = nl + 1
   }
   ix.end += start
+}
+
+/** One record as it is appended: on a line of its own, after a newline of its own. */
+function lineOf(key: string, json: string): string {
+  return `\n${key} ${check(json)} ${json}\n`
+}
+
+/** Bytes that one record takes in the file. */
+export function lineBytes(key: string, json: string): number {
+  return Buffer.byteLength(lineOf(key, json))
 }
 
 /** [key, json] of one line, or undefined when it is torn or corrupt. */

@@ -22,7 +22,7 @@ import {
 import { dirname, join, resolve } from 'node:path'
 import { listTree, sha256 } from './hash.js'
 import { writeAtomic } from './atomic.js'
-import { ActionLog } from './action-log.js'
+import { ActionLog, lineBytes } from './action-log.js'
 import { signRecord, verifyRecord, signingKey } from './signing.js'
 import type { AutonConfig } from './config.js'
 import type { Emit } from './events.js'
@@ -116,7 +116,7 @@ export class LocalCache {
   }
 
   readBlob(sha: string): Buffer | undefined {
-    const mem = this.pending.get(sha) ?? this.inlined(sha)
+    const mem = this.pending.get(sha) ?? fromBase64(this.inlined(sha))
     if (mem) {
       if (sha256(mem) === sha) return mem
       this.pending.delete(sha)
@@ -202,8 +202,8 @@ export class LocalCache {
     const signed = this.signKey ? signRecord(plain, this.signKey) : plain
     const inline: Record<string, string> = {}
     for (const o of rec.outputs) for (const f of o.files) {
-      const data = this.pending.get(f.sha256) ?? this.inlined(f.sha256)
-      if (data) inline[f.sha256] = data.toString('base64')
+      const b64 = this.pending.get(f.sha256)?.toString('base64') ?? this.inlined(f.sha256)
+      if (b64 !== undefined) inline[f.sha256] = b64
     }
     const stored: StoredAction = { rec: signed, inline, at: Date.now() }
     this.log.put(rec.key, JSON.stringify(stored))
@@ -216,13 +216,12 @@ export class LocalCache {
     this.last = { key, stored }
   }
 
-  /** A small blob from the record that holds it (read again from the log unless it is the last one). */
-  private inlined(sha: string): Buffer | undefined {
+  /** A small blob, base64, from the record that holds it (read again from the log unless it is the last one). */
+  private inlined(sha: string): string | undefined {
     const key = this.inlineIn.get(sha)
     if (key === undefined) return undefined
     const stored = this.last?.key === key ? this.last.stored : parseStored(this.log.get(key))
-    const b64 = stored?.inline?.[sha]
-    return b64 === undefined ? undefined : Buffer.from(b64, 'base64')
+    return stored?.inline?.[sha]
   }
 
   /** Copy a target's outputs into the cache and describe them. */
@@ -270,7 +269,7 @@ export class LocalCache {
     const shas = new Set<string>()
     let bytes = this.log.size()
     for (const f of walk(join(this.dir, 'cas'))) {
-      shas.add(f.path.slice(f.path.lastIndexOf('/') + 1))
+      shas.add(f.name)
       bytes += f.size
     }
     const entries = this.log.entries()
@@ -285,9 +284,8 @@ export class LocalCache {
    */
   prune(maxBytes: number): { removedBlobs: number; removedActions: number; bytes: number } {
     type Item = { at: number; size: number; drop: () => void }
-    const lineBytes = (e: { key: string; json: string }) => e.key.length + 19 + Buffer.byteLength(e.json)
     const blobFiles = [...walk(join(this.dir, 'cas'))]
-    const present = new Set(blobFiles.map((f) => f.path.slice(f.path.lastIndexOf('/') + 1)))
+    const present = new Set(blobFiles.map((f) => f.name))
     const all = this.log.entries().map(([key, json]) => ({ key, json, stored: parseStored(json), live: true }))
     const entries = all.filter((e) => e.stored)
     const inlineOf = (e: (typeof entries)[number]) => Object.keys(e.stored!.inline ?? {})
@@ -296,10 +294,10 @@ export class LocalCache {
         at: f.mtimeMs, size: f.size,
         drop: () => {
           rmSync(f.path, { force: true })
-          present.delete(f.path.slice(f.path.lastIndexOf('/') + 1))
+          present.delete(f.name)
         },
       })),
-      ...entries.map((e) => ({ at: e.stored!.at ?? 0, size: lineBytes(e), drop: () => (e.live = false) })),
+      ...entries.map((e) => ({ at: e.stored!.at ?? 0, size: lineBytes(e.key, e.json), drop: () => (e.live = false) })),
     ].sort((a, b) => a.at - b.at)
     let total = items.reduce((s, i) => s + i.size, 0)
     for (const i of items) {
@@ -321,9 +319,13 @@ export class LocalCache {
     const removedBlobs = blobFiles.length - present.size + new Set(gone.flatMap(inlineOf).filter((s) => !keptInline.has(s) && !present.has(s))).size
     if (kept.length) this.log.rewrite(kept.map((e) => [e.key, e.json]), (file, data) => writeAtomic(file, data))
     else this.log.rewrite([], (file) => rmSync(file, { force: true }))
-    const blobBytes = blobFiles.filter((f) => present.has(f.path.slice(f.path.lastIndexOf('/') + 1))).reduce((s, f) => s + f.size, 0)
+    const blobBytes = blobFiles.filter((f) => present.has(f.name)).reduce((s, f) => s + f.size, 0)
     return { removedBlobs, removedActions: all.length - kept.length, bytes: blobBytes + this.log.size() }
   }
+}
+
+function fromBase64(b64: string | undefined): Buffer | undefined {
+  return b64 === undefined ? undefined : Buffer.from(b64, 'base64')
 }
 
 /** The stored form of one action log line, or undefined when it is not one. */
@@ -379,14 +381,15 @@ function touch(p: string): void {
   }
 }
 
-function* walk(dir: string): Generator<{ path: string; size: number; mtimeMs: number }> {
+/** The blob files under dir (name: the blob's sha256). */
+function* walk(dir: string): Generator<{ path: string; name: string; size: number; mtimeMs: number }> {
   if (!existsSync(dir)) return
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name)
     if (e.isDirectory()) yield* walk(p)
     else if (!e.name.includes('.tmp-')) {
       const st = statSync(p)
-      yield { path: p, size: st.size, mtimeMs: st.mtimeMs }
+      yield { path: p, name: e.name, size: st.size, mtimeMs: st.mtimeMs }
     }
   }
 }

@@ -38,6 +38,9 @@ const LOOP =
   `( eval "$__s" && { unset __h __s; set -euo pipefail; eval "$__c"; } ) </dev/null 2>&1; ` +
   `printf '\\001AUTON_EXIT %d\\n' "$?"; done`
 
+/** A name bash can export. */
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
 /** The variables that make bash change its locale when assigned. */
 const isLocale = (k: string) => k === 'LANG' || k.startsWith('LC_')
 
@@ -88,7 +91,7 @@ export function runCommand(cwd: string, text: string, onOutput: (s: string) => v
   // recipe's set, less the locale values the worker already has, and unsetting the locale
   // variables the recipe lacks gives exactly that set (plus PWD and SHLVL, which bash maintains)
   const exports = Object.entries(env)
-    .filter(([k, v]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && !(isLocale(k) && w.locale[k] === v))
+    .filter(([k, v]) => NAME.test(k) && !(isLocale(k) && w.locale[k] === v))
     .map(([k, v]) => `${k}=${quote(v)}`)
   const unsets = Object.keys(w.locale).filter((k) => !(k in env))
   // the umask too: a worker started earlier may have inherited another (the build server's clients')
@@ -112,7 +115,7 @@ export function runCommand(cwd: string, text: string, onOutput: (s: string) => v
 
 function localeOf(env: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const k of Object.keys(env).sort()) if (isLocale(k) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) out[k] = env[k]
+  for (const k of Object.keys(env).sort()) if (isLocale(k) && NAME.test(k)) out[k] = env[k]
   return out
 }
 
