@@ -18,7 +18,7 @@ import { ToolIds, type KeyWorld, type Parts } from './key.js'
 import { CodeGraph } from './code-deps.js'
 import { decide, type Decision, type RebuildContext } from './rebuilder.js'
 import { restoreAction, restoreRemote, type RestoreRequest } from './restore.js'
-import { addUsage, logTail, OutputMissing, runTarget } from './execute.js'
+import { addUsage, logTail, lookUpOutputs, OutputMissing, runTarget } from './execute.js'
 import { localExecutor, type Executor } from './executor.js'
 import { recipeEnv, recipeEnvs } from './env.js'
 import { createBudget } from './budget.js'
@@ -236,6 +236,7 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
       emit({ type: 'target', name, status: 'skipped', ms: 0, at: Date.now(), reason: why })
     },
   }, { jobs, pools: opts.config.pools, keepGoing: opts.keepGoing, abort })
+  if (!opts.dryRun) lookUpOutputs(order.map((name) => g.nodes.get(name)!).filter((n) => n.decl.recipe && !state.records.has(n.name)), root)
   let statuses: Map<string, TargetStatus>
   try {
     statuses = await scheduler.run()
