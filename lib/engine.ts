@@ -195,7 +195,10 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
           message: `'${name}': ${r.mutated.map((m) => `'${m}'`).join(', ')} changed while its recipe ran; the result is not recorded or cached (the next build reruns it)`,
           at: Date.now(),
         })
-      } else if (opts.cache && r.rec) store(n, key, r.rec)
+      } else if (opts.cache && r.rec) {
+        const rec = r.rec
+        later(() => store(n, key, rec))
+      }
       emit({ type: 'target', name, status: 'ran', ms: Date.now() - began, at: Date.now(), reason: reasons[0], ...(r.logged ? { log: logFile } : {}), usage: r.usage })
       return 'ran'
     } catch (e) {
@@ -205,6 +208,20 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
       const msg = abort.signal.aborted && !(e instanceof OutputMissing) ? 'cancelled' : (e as Error).message
       return fail(name, msg, Date.now() - began, { log: logFile, tail: logTail(logFile) })
     }
+  }
+
+  // Cache writes wait until the targets this one let start have started: they read and hash
+  // the outputs again, and a dependent's check does not need them (its recipe needs the
+  // journal record, which is made before). All are done before build() returns.
+  const stores: (() => void)[] = []
+  let storing: NodeJS.Immediate | undefined
+  const drainStores = () => {
+    storing = undefined
+    for (const f of stores.splice(0)) f()
+  }
+  const later = (f: () => void) => {
+    stores.push(f)
+    storing ??= setImmediate(drainStores)
   }
 
   const store = (n: Node, key: string, rec: { outputs: Record<string, string>; discovered: Record<string, string>; ms: number; fullKey: string }) => {
@@ -241,6 +258,8 @@ export async function build(g: Graph, opts: BuildOptions): Promise<BuildResult> 
   try {
     statuses = await scheduler.run()
   } finally {
+    if (storing) clearImmediate(storing)
+    drainStores()
     opts.signal?.removeEventListener('abort', onOuterAbort)
     await Promise.all([...executors.values()].map((e) => e.close?.()))
     state.save()
