@@ -5,7 +5,8 @@
 //   decide() → up to date: done
 //            → restore from the local cache: done (or run if the restore is refused)
 //            → run: remote cache first (when configured), else wait for a slot
-// and in its `run` hook: runTarget() on the target's executor, then store in the cache.
+// and in its `run` hook: runTarget() on the target's executor, then store in the cache (after
+// the targets it let start have started; before build() returns).
 // The states, the key and the invariants are drawn in docs/design.md.
 
 import { setMaxListeners } from 'node:events'

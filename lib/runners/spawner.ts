@@ -35,8 +35,9 @@ const SOURCE = fileURLToPath(new URL(import.meta.url.includes('/dist/lib/') ? '.
 let binary: string | null | undefined
 
 /**
- * The spawner's path, compiled on first use into ~/.cache/auton (named by its source's
- * hash, so an edited spawner.c is rebuilt), or undefined without a working C compiler.
+ * The spawner's path, compiled on first use with the system's `cc` (not $CC, which may be a
+ * cross compiler) into ~/.cache/auton, named by its source's hash and the architecture (an
+ * edited spawner.c is rebuilt), or undefined without a working C compiler.
  * `AUTON_SPAWNER=0` turns it off (every command then runs in bash).
  */
 export function spawnerBinary(): string | undefined {
@@ -46,12 +47,12 @@ export function spawnerBinary(): string | undefined {
   try {
     const src = readFileSync(SOURCE)
     const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'auton')
-    const out = join(dir, `spawner-${createHash('sha256').update(src).digest('hex').slice(0, 16)}`)
+    const out = join(dir, `spawner-${createHash('sha256').update(src).digest('hex').slice(0, 16)}-${process.arch}`)
     if (!existsSync(out)) {
       mkdirSync(dir, { recursive: true })
       const tmp = `${out}.${process.pid}.tmp`
       try {
-        execFileSync(process.env.CC || 'cc', ['-O2', '-o', tmp, SOURCE], { stdio: 'ignore', timeout: 60_000 })
+        execFileSync('cc', ['-O2', '-o', tmp, SOURCE], { stdio: 'ignore', timeout: 60_000 })
         renameSync(tmp, out)
       } finally {
         rmSync(tmp, { force: true })
