@@ -88,18 +88,19 @@ export function runCommand(cwd: string, text: string, onOutput: (s: string) => v
   if (text.includes('\0')) throw new Error('a command cannot contain a NUL byte (bash cannot read one)')
   const simple = simpleCommand(text)
   const bin = simple && spawnerBinary()
-  if (!simple || !bin) return runInBash(cwd, text, onOutput, env)
+  if (!simple || !bin) return runInBash(cwd, text, simple !== undefined, onOutput, env)
   // what bash adds to a command's environment: PWD and SHLVL (the worker is a shell of level 1)
   const vars: Record<string, string> = {}
   for (const [k, v] of Object.entries(env)) if (NAME.test(k)) vars[k] = v
   Object.assign(vars, { PWD: cwd, SHLVL: '1' })
   const w = idleSpawners.pop() ?? startSpawner(bin)
   let current = dispatch(w, idleSpawners, request(cwd, process.umask(), simple, vars), onOutput)
-  const done = current.done.then((code) => (code === AGAIN ? (current = runInBash(cwd, text, onOutput, env)).done : code))
+  const done = current.done.then((code) => (code === AGAIN ? (current = runInBash(cwd, text, true, onOutput, env)).done : code))
   return { done, kill: () => current.kill() }
 }
 
-function runInBash(cwd: string, text: string, onOutput: (s: string) => void, env: Record<string, string>): ShellRun {
+/** `simple`: a plain simple command (simple-command.ts), run as `exec TEXT`. */
+function runInBash(cwd: string, text: string, simple: boolean, onOutput: (s: string) => void, env: Record<string, string>): ShellRun {
   const locale = localeOf(env)
   const id = JSON.stringify(locale)
   let i = idle.length - 1
@@ -117,7 +118,7 @@ function runInBash(cwd: string, text: string, onOutput: (s: string) => void, env
   const setup =
     `umask ${process.umask().toString(8)} && cd -- ${quote(cwd)} && unset ${unsets.join(' ')}` +
     (exports.length ? ` && export ${exports.join(' ')}` : '')
-  const body = simpleCommand(text) ? `exec ${text}` : text
+  const body = simple ? `exec ${text}` : text
   return dispatch(w, idle, header(setup, body) + setup + body, onOutput)
 }
 

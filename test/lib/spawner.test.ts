@@ -39,6 +39,8 @@ const cases: [string, RegExp?][] = [
   ['cat < missing.txt', /missing\.txt: No such file or directory/],
   ['cat in.txt > no/such/dir/out.txt', /no\/such\/dir\/out\.txt: No such file or directory/],
   ['no-such-program-here x', /no-such-program-here: (command )?not found/],
+  ['no-such-program-here > made-anyway.txt', /not found/], // bash opens the file first
+  ['cat < missing.txt > never-made.txt', /missing\.txt: No such file or directory/], // and stops at the first failure
   ['./not-executable.sh', /not-executable\.sh: Permission denied/],
   ['./', /Is a directory/],
   ['./no-shebang.sh'],
@@ -114,6 +116,8 @@ const hasSpawner = spawnerBinary() !== undefined
   assert.is(code("sh -c 'kill -TERM $$'").code, 143)
   assert.is(code('./no-shebang.sh').out, 'a script without #!: ./no-shebang.sh\n')
   assert.is(code("sh -c 'read x; echo \"stdin=[$x]\"'").out, 'stdin=[]\n')
+  assert.match(bash.files, /== made-anyway\.txt 640\n/)
+  assert.not.match(bash.files, /never-made/)
   assert.match(bash.files, /== umask\.txt 640\n0027\n/)
   assert.match(bash.files, /== mixed\.txt 640\nout\n/)
   assert.match(bash.files, /== both-streams\.txt 640\nout\nerr\n/)
