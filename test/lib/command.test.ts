@@ -109,25 +109,22 @@ test('a plain simple command runs as bash would run it (exec, or the spawner: sp
   await rejects(runShell('no-such-program-here x', ctx().r), /exited with code 127/)
 })
 
-test('cancelling kills the command and its children', async () => {
+/** Start `text` (it writes its background child's pid to `pidFile`), cancel it, and check that child is gone. */
+async function cancelKills(text: string, pidFile: string, what: string): Promise<void> {
   const ac = new AbortController()
-  const { r } = ctx(ac.signal)
-  const p = runShell('sleep 30 & echo $! > child.pid; wait', r)
-  for (let i = 0; i < 100 && !existsSync(join(dir, 'child.pid')); i++) await new Promise((res) => setTimeout(res, 20))
-  const pid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'))
+  const p = runShell(text, ctx(ac.signal).r)
+  for (let i = 0; i < 100 && !existsSync(join(dir, pidFile)); i++) await new Promise((res) => setTimeout(res, 20))
+  const pid = Number(readFileSync(join(dir, pidFile), 'utf8'))
   ac.abort()
   await rejects(p, /cancelled/)
   await new Promise((res) => setTimeout(res, 500))
-  assert.not.ok(alive(pid), 'the background sleep is gone')
+  assert.not.ok(alive(pid), what)
+}
+
+test('cancelling kills the command and its children', async () => {
+  await cancelKills('sleep 30 & echo $! > child.pid; wait', 'child.pid', 'the background sleep is gone')
   // a plain simple command (the spawner's, where there is one) and what it started
-  const ac2 = new AbortController()
-  const p2 = runShell(`sh -c 'sleep 30 & echo $! > child2.pid; wait'`, ctx(ac2.signal).r)
-  for (let i = 0; i < 100 && !existsSync(join(dir, 'child2.pid')); i++) await new Promise((res) => setTimeout(res, 20))
-  const pid2 = Number(readFileSync(join(dir, 'child2.pid'), 'utf8'))
-  ac2.abort()
-  await rejects(p2, /cancelled/)
-  await new Promise((res) => setTimeout(res, 500))
-  assert.not.ok(alive(pid2), 'the sleep started by a simple command is gone')
+  await cancelKills(`sh -c 'sleep 30 & echo $! > child2.pid; wait'`, 'child2.pid', 'the sleep started by a simple command is gone')
   const after = ctx()
   await runShell('cat both.txt', after.r) // a fresh worker takes the next command
   assert.is(after.c.log, 'x yx y')
