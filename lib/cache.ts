@@ -20,7 +20,7 @@ import {
   chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync,
 } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { listTree, sha256 } from './hash.js'
+import { dirHash, listTree, sha256 } from './hash.js'
 import { writeAtomic } from './atomic.js'
 import { ActionLog, lineBytes } from './action-log.js'
 import { signRecord, verifyRecord, signingKey } from './signing.js'
@@ -225,24 +225,34 @@ export class LocalCache {
   }
 
   /** Copy a target's outputs into the cache and describe them. */
+  /**
+   * Store the outputs' bytes; `hashes` are the ones the journal recorded. An output that no
+   * longer has that hash (changed since its recipe) is not stored: this throws.
+   */
   storeOutputs(root: string, outputs: string[], hashes: Record<string, string>): OutputEntry[] {
     return outputs.map((o) => {
       const full = join(root, o)
       const st = statSync(full)
+      const blobs: [string, Buffer][] = []
+      let entry: OutputEntry
       if (st.isDirectory()) {
         const files = listTree(full).map((rel) => {
           const f = join(full, rel)
           const data = readFileSync(f)
           const sha = sha256(data)
-          this.putBlob(sha, data)
+          blobs.push([sha, data])
           return { rel, sha256: sha, exec: (statSync(f).mode & 0o111) !== 0 }
         })
-        return { path: o, kind: 'dir' as const, hash: hashes[o], files }
+        entry = { path: o, kind: 'dir' as const, hash: dirHash(files), files }
+      } else {
+        const data = readFileSync(full)
+        const sha = sha256(data)
+        blobs.push([sha, data])
+        entry = { path: o, kind: 'file' as const, hash: sha, files: [{ rel: '', sha256: sha, exec: (st.mode & 0o111) !== 0 }] }
       }
-      const data = readFileSync(full)
-      const sha = sha256(data)
-      this.putBlob(sha, data)
-      return { path: o, kind: 'file' as const, hash: sha, files: [{ rel: '', sha256: sha, exec: (st.mode & 0o111) !== 0 }] }
+      if (entry.hash !== hashes[o]) throw new Error(`'${o}' changed after its recipe ran`)
+      for (const [sha, data] of blobs) this.putBlob(sha, data)
+      return entry
     })
   }
 

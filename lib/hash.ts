@@ -161,12 +161,16 @@ export function listTree(dir: string, prefix = ''): string[] {
 }
 
 function hashDir(dir: string, hashOf: (file: string) => string | undefined): string {
+  return dirHash(listTree(dir).map((rel) => {
+    const full = join(dir, rel)
+    return { rel, exec: (statSync(full).mode & 0o111) !== 0, sha256: hashOf(full) }
+  }))
+}
+
+/** A directory's hash from its files (in listTree's order): what hashDir computes. */
+export function dirHash(files: { rel: string; exec: boolean; sha256: string | undefined }[]): string {
   const h = createHash('sha256')
   h.update('dir\0')
-  for (const rel of listTree(dir)) {
-    const full = join(dir, rel)
-    const exec = (statSync(full).mode & 0o111) !== 0
-    h.update(`${rel}\0${exec ? 'x' : '-'}\0${hashOf(full)}\n`)
-  }
+  for (const f of files) h.update(`${f.rel}\0${f.exec ? 'x' : '-'}\0${f.sha256}\n`)
   return h.digest('hex')
 }

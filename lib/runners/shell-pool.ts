@@ -88,12 +88,12 @@ export function runCommand(cwd: string, text: string, onOutput: (s: string) => v
   if (text.includes('\0')) throw new Error('a command cannot contain a NUL byte (bash cannot read one)')
   const simple = simpleCommand(text)
   const bin = simple && spawnerBinary()
-  if (!simple || !bin) return runInBash(cwd, text, simple !== undefined, onOutput, env)
+  const w = bin && (idleSpawners.pop() ?? startSpawner(spawnerBinary(true)))
+  if (!simple || !w) return runInBash(cwd, text, simple !== undefined, onOutput, env)
   // what bash adds to a command's environment: PWD and SHLVL (the worker is a shell of level 1)
   const vars: Record<string, string> = {}
   for (const [k, v] of Object.entries(env)) if (NAME.test(k)) vars[k] = v
   Object.assign(vars, { PWD: cwd, SHLVL: '1' })
-  const w = idleSpawners.pop() ?? startSpawner(bin)
   let current = dispatch(w, idleSpawners, request(cwd, process.umask(), simple, vars), onOutput)
   const done = current.done.then((code) => (code === AGAIN ? (current = runInBash(cwd, text, true, onOutput, env)).done : code))
   return { done, kill: () => current.kill() }
@@ -180,7 +180,8 @@ function startWorker(path: string | undefined, locale: Record<string, string>, l
 }
 
 /** A spawner needs no environment of its own: each request carries the command's. */
-function startSpawner(bin: string): Worker {
+function startSpawner(bin: string | undefined): Worker | undefined {
+  if (!bin) return undefined
   const child = spawn(bin, [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: {} })
   return watch({ child, alive: true, buffer: '', locale: {}, localeId: '' }, idleSpawners)
 }

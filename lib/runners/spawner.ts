@@ -40,8 +40,9 @@ let binary: string | null | undefined
  * edited spawner.c is rebuilt), or undefined without a working C compiler.
  * `AUTON_SPAWNER=0` turns it off (every command then runs in bash).
  */
-export function spawnerBinary(): string | undefined {
-  if (binary !== undefined) return binary ?? undefined
+export function spawnerBinary(verify = false): string | undefined {
+  // `verify`: before starting one, check it is still there (a cleaned ~/.cache: built again)
+  if (binary !== undefined && !(verify && binary && !existsSync(binary))) return binary ?? undefined
   binary = null
   if (process.env.AUTON_SPAWNER === '0' || process.platform !== 'linux') return undefined
   try {

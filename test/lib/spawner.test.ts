@@ -126,4 +126,32 @@ const hasSpawner = spawnerBinary() !== undefined
   assert.match(envTxt, /\nPWD=DIR\nSHLVL=1\nV=it's$/)
 })
 
+;(hasSpawner ? test : test.skip)('a spawner removed from the cache while auton runs is built again when the next one starts', () => {
+  const cacheHome = mkdtempSync(join(tmpdir(), 'auton-xdg-'))
+  const src = fileURLToPath(new URL('../../lib/runners/shell-pool.ts', import.meta.url))
+  const script = `
+    const { runCommand } = await import(${JSON.stringify(src)})
+    const { readdirSync, rmSync } = await import('node:fs')
+    const env = { PATH: process.env.PATH }
+    const run = (text) => runCommand(${JSON.stringify(tmpdir())}, text, () => {}, env).done
+    const first = await run('cat /dev/null')
+    const built = readdirSync(${JSON.stringify(join(cacheHome, 'auton'))})
+    rmSync(${JSON.stringify(join(cacheHome, 'auton'))}, { recursive: true })
+    // two at once: the idle spawner takes one, a new one (from a rebuilt binary) the other
+    const both = await Promise.all([run("sh -c 'sleep 0.2'"), run("sh -c 'sleep 0.2'")])
+    console.log(JSON.stringify({ first, built, both, again: readdirSync(${JSON.stringify(join(cacheHome, 'auton'))}) }))
+    process.exit(0)
+  `
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome }, encoding: 'utf8',
+  })
+  assert.is(child.status, 0, child.stderr)
+  const got = JSON.parse(child.stdout) as { first: number; built: string[]; both: number[]; again: string[] }
+  assert.is(got.first, 0)
+  assert.equal(got.both, [0, 0])
+  assert.equal(got.built.length, 1)
+  assert.match(got.built[0], new RegExp(`^spawner-[0-9a-f]{16}-${process.arch}$`))
+  assert.equal(got.again, got.built)
+})
+
 test.run()
