@@ -76,6 +76,7 @@ export function simpleCommand(text: string): SimpleCommand | undefined {
   }
   // `A=b cmd` assigns; `echo`, `cd`, `if` are the shell's own; `-x` would be an option of exec
   if (!argv.length || !/^[A-Za-z0-9_/.+]/.test(argv[0]) || argv[0].includes('=') || NOT_A_PROGRAM.has(argv[0])) return undefined
+  if (argv.length > 100_000 || redirects.length > 64) return undefined // the spawner's limits (spawner.c)
   return { argv, redirects }
 }
 

@@ -28,6 +28,8 @@ test('what counts as one plain simple command, and how it is split', () => {
     'f; g', 'cat "a"', '{ cat; }', 'cat a # c', 'cat 3>x', 'cat 12>x', 'cat >>&2', 'cat <&0', 'cat 2>&-', "cat > ''",
     'cat >', "cat 'open", 'cat ~/x', 'cat a\nb', 'cat >|x', 'cat &>x', '', '%1',
   ]) assert.is(simpleCommand(t), undefined, JSON.stringify(t))
+  assert.is(simpleCommand('cat' + ' >x'.repeat(64))?.redirects.length, 64)
+  assert.is(simpleCommand('cat' + ' >x'.repeat(65)), undefined, "more redirections than the spawner takes: bash's")
 })
 
 /** Commands, and for those that fail before their program runs, what both messages must say (the wording may differ). */
