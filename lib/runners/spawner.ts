@@ -1,6 +1,5 @@
-// spawner.ts — run a plain simple command without a shell: the spawner (spawner.c), built
-// once per machine with the system's C compiler, and the parser that decides which commands
-// it may run.
+// spawner.ts — run a plain simple command without a shell: where the spawner (spawner.c) is,
+// built once per machine with the system's C compiler, and what a request to it looks like.
 //
 // Why: in a 10,000-target build of `cat a b > out`, bash's fork of its subshell (page tables,
 // then copy-on-write faults on both sides) cost more CPU than the programs themselves; the
