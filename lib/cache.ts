@@ -224,10 +224,10 @@ export class LocalCache {
     return stored?.inline?.[sha]
   }
 
-  /** Copy a target's outputs into the cache and describe them. */
   /**
-   * Store the outputs' bytes; `hashes` are the ones the journal recorded. An output that no
-   * longer has that hash (changed since its recipe) is not stored: this throws.
+   * Copy a target's outputs into the cache and describe them; `hashes` are the ones the
+   * journal recorded. An output that no longer has that hash (changed since its recipe) is
+   * not stored: this throws.
    */
   storeOutputs(root: string, outputs: string[], hashes: Record<string, string>): OutputEntry[] {
     return outputs.map((o) => {

@@ -87,8 +87,7 @@ export interface ShellRun {
 export function runCommand(cwd: string, text: string, onOutput: (s: string) => void, env: Record<string, string>): ShellRun {
   if (text.includes('\0')) throw new Error('a command cannot contain a NUL byte (bash cannot read one)')
   const simple = simpleCommand(text)
-  const bin = simple && spawnerBinary()
-  const w = bin && (idleSpawners.pop() ?? startSpawner(spawnerBinary(true)))
+  const w = simple && spawnerBinary() ? (idleSpawners.pop() ?? startSpawner()) : undefined
   if (!simple || !w) return runInBash(cwd, text, simple !== undefined, onOutput, env)
   // what bash adds to a command's environment: PWD and SHLVL (the worker is a shell of level 1)
   const vars: Record<string, string> = {}
@@ -179,8 +178,12 @@ function startWorker(path: string | undefined, locale: Record<string, string>, l
   return watch({ child, alive: true, buffer: '', locale, localeId }, idle)
 }
 
-/** A spawner needs no environment of its own: each request carries the command's. */
-function startSpawner(bin: string | undefined): Worker | undefined {
+/**
+ * A spawner needs no environment of its own: each request carries the command's. Undefined
+ * when the binary is gone and cannot be built again (bash then runs the command).
+ */
+function startSpawner(): Worker | undefined {
+  const bin = spawnerBinary(true)
   if (!bin) return undefined
   const child = spawn(bin, [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: {} })
   return watch({ child, alive: true, buffer: '', locale: {}, localeId: '' }, idleSpawners)

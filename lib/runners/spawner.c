@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +42,12 @@ static void put(const char *s, size_t n) {
   }
 }
 
-static void say(const char *fmt, const char *a, const char *b) {
+static void say(const char *fmt, ...) {
   char buf[8192];
-  int n = snprintf(buf, sizeof buf, fmt, a, b);
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
   if (n > 0) put(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
@@ -95,7 +99,7 @@ static int resolve(const char *name, const char *path, char *out, size_t cap) {
 }
 
 static void malformed(void) {
-  say("auton spawner: malformed request%s%s\n", "", "");
+  say("auton spawner: malformed request\n");
   exit(2);
 }
 
@@ -155,7 +159,7 @@ static void run(char *payload, size_t size) {
   char prog[4096];
   struct stat st;
   if (resolve(argv[0], path, prog, sizeof prog) != 0) {
-    say("bash: line 1: %s: command not found\n", argv[0], "");
+    say("bash: line 1: %s: command not found\n", argv[0]);
     done(127, "");
     goto close_fa;
   }
